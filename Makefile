@@ -1,0 +1,32 @@
+# PGXS build for the kafka_partition_recommender extension.
+#
+#   make && make install            build and install into the PostgreSQL found by pg_config
+#   make installcheck               run the pg_regress suite against a running server
+#   scripts/test.sh                 everything from a fresh Debian machine (see README.md)
+
+EXTENSION = kafka_partition_recommender
+MODULE_big = kafka_partition_recommender
+OBJS = src/kpr.o src/options.o
+DATA = sql/kafka_partition_recommender--0.1.0.sql
+PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
+
+REGRESS = install fdw_validator model settings privileges
+REGRESS_OPTS = --inputdir=test --outputdir=test
+
+EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
+
+# Third-party libraries: flags come from pkg-config only, never hard-coded paths.
+PKG_CONFIG ?= pkg-config
+KPR_LIBS = rdkafka libcurl json-c
+ifneq ($(shell $(PKG_CONFIG) --exists $(KPR_LIBS) && echo ok),ok)
+$(error pkg-config cannot find one of: $(KPR_LIBS). Install librdkafka-dev, libcurl4-openssl-dev and libjson-c-dev (scripts/install-deps.sh does))
+endif
+PG_CPPFLAGS = $(shell $(PKG_CONFIG) --cflags $(KPR_LIBS))
+SHLIB_LINK = $(shell $(PKG_CONFIG) --libs $(KPR_LIBS))
+
+# -Wextra, minus the two warnings PostgreSQL's own headers and fmgr macros trip.
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

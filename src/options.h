@@ -1,0 +1,17 @@
+/*
+ * options.h
+ *		Options of the kafka_partition_recommender foreign-data wrapper.
+ */
+#ifndef KPR_OPTIONS_H
+#define KPR_OPTIONS_H
+
+/* The values metrics_source accepts, in the order the documentation lists them. */
+#define KPR_METRICS_SOURCES "confluent, prometheus, sampling, none"
+
+/*
+ * True when an option holds a credential.  Secrets are accepted only in user
+ * mappings and their values never appear in a message, a log line or a row.
+ */
+extern bool kpr_option_is_secret(const char *name);
+
+#endif							/* KPR_OPTIONS_H */

@@ -1,0 +1,138 @@
+-- kpr.recommended_partitions, case by case, each with its arithmetic by hand.
+--
+-- Defaults in force unless a case overrides them: throughput_factor 3,
+-- window_days 7, partition_throughput_bytes_per_sec 10485760 (10 MiB/s),
+-- min_partitions 1, no rounding to a broker multiple, cap 4000 per broker.
+-- pg_temp.d(n) is the UTC day n days before today, so the window is
+-- d(7) .. d(1): today is incomplete and never counted.
+--
+-- Everything runs in one transaction, so now() -- and with it "today" --
+-- cannot move between the inserts and the queries.
+
+BEGIN;
+
+CREATE FUNCTION pg_temp.d(days_ago integer) RETURNS date
+    LANGUAGE sql STABLE AS $$ SELECT (now() AT TIME ZONE 'UTC')::date - days_ago $$;
+
+-- alpha's broker count comes from its latest run that recorded one (3, not
+-- the older 5); beta has no run, so its broker count is unknown.
+INSERT INTO kpr.collection_runs (server, started_at, finished_at, status, broker_count) VALUES
+    ('alpha', now() - interval '2 days', now() - interval '2 days', 'succeeded', 5),
+    ('alpha', now() - interval '1 day',  now() - interval '1 day',  'succeeded', 3);
+
+INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor, is_internal, missing_since) VALUES
+    ('alpha', 'seed_example',          12,  3, false, NULL),
+    ('alpha', 'exact_multiple',         3,  3, false, NULL),
+    ('alpha', 'one_byte_over',          2,  3, false, NULL),
+    ('alpha', 'broker_multiple',        3,  3, false, NULL),
+    ('alpha', 'broker_multiple_exact',  6,  3, false, NULL),
+    ('alpha', 'min_partitions',         2,  3, false, NULL),
+    ('alpha', 'over_provisioned',     100,  3, false, NULL),
+    ('alpha', 'daily_totals_only',      4,  3, false, NULL),
+    ('alpha', 'peak_beats_estimate',    3,  3, false, NULL),
+    ('alpha', 'window_edges',           1,  3, false, NULL),
+    ('alpha', 'egress_not_sized',       2,  3, false, NULL),
+    ('alpha', 'no_rows',                5,  3, false, NULL),
+    ('alpha', 'all_zero',               5,  3, false, NULL),
+    ('alpha', 'only_outside_window',    5,  3, false, NULL),
+    ('alpha', '__consumer_offsets',    50,  3, true,  NULL),
+    ('alpha', 'deleted_topic',          8,  3, false, now()),
+    ('beta',  'broker_count_unknown',   7,  1, false, NULL);
+
+INSERT INTO kpr.settings (server, topic, throughput_factor, partition_throughput_bytes_per_sec,
+                          min_partitions, round_to_broker_multiple, note) VALUES
+    ('alpha', 'seed_example',          2.5, 25000000, NULL, NULL, 'the seed''s worked example'),
+    ('alpha', 'one_byte_over',         1,   NULL,     NULL, NULL, 'required = peak'),
+    ('alpha', 'broker_multiple',       NULL, NULL,    NULL, true, NULL),
+    ('alpha', 'broker_multiple_exact', NULL, NULL,    NULL, true, NULL),
+    ('alpha', 'min_partitions',        NULL, NULL,    6,    NULL, NULL),
+    ('beta',  'broker_count_unknown',  NULL, NULL,    NULL, true, NULL);
+
+INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, peak_bytes_in_per_sec,
+                                   bytes_out, peak_bytes_out_per_sec, peak_interval_seconds, source) VALUES
+    -- seed: 500 MB/s peak x factor 2.5 = 1250 MB/s; 1250e6 / 25e6 per partition = 50 exactly.
+    -- 12 -> 50: increase by 38.
+    ('alpha', 'seed_example', pg_temp.d(1), 8640000000000, 500000000, NULL, NULL, 3600, 'manual'),
+    -- 10485760 x 3 = 31457280 = 3 x 10485760 exactly -> 3; current 3: keep.
+    ('alpha', 'exact_multiple', pg_temp.d(2), NULL, 10485760, NULL, NULL, 3600, 'manual'),
+    -- factor 1: 20971521 is one byte over 2 x 10485760 -> ceil(2.0000001) = 3; current 2: increase 1.
+    ('alpha', 'one_byte_over', pg_temp.d(2), NULL, 20971521, NULL, NULL, 3600, 'manual'),
+    -- 24466773 x 3 = 73400319; / 10485760 = 6.9999999 -> 7; on 3 brokers rounded up to 9.
+    -- (On the older run's 5 brokers it would be 10.)  current 3: increase 6.
+    ('alpha', 'broker_multiple', pg_temp.d(3), NULL, 24466773, NULL, NULL, 3600, 'manual'),
+    -- 20971520 x 3 = 62914560 = 6 x 10485760 -> 6, already a multiple of 3 -> 6; current 6: keep.
+    ('alpha', 'broker_multiple_exact', pg_temp.d(3), NULL, 20971520, NULL, NULL, 3600, 'manual'),
+    -- 1048576 x 3 = 3145728; / 10485760 = 0.3 -> 1; min_partitions 6 -> 6; current 2: increase 4.
+    ('alpha', 'min_partitions', pg_temp.d(1), NULL, 1048576, NULL, NULL, 3600, 'manual'),
+    -- 5242880 x 3 = 15728640; / 10485760 = 1.5 -> 2; current 100: over_provisioned, delta -98.
+    ('alpha', 'over_provisioned', pg_temp.d(1), NULL, 5242880, NULL, NULL, 3600, 'manual'),
+    -- daily totals only: 1811939328000 / 86400 = 20971520 B/s, 905969664000 / 86400 = 10485760 B/s.
+    -- peak (estimated) 20971520 x 3 = 62914560 -> 6; current 4: increase 2.
+    -- average = (1811939328000 + 905969664000) / (2 x 86400) = 15728640.
+    ('alpha', 'daily_totals_only', pg_temp.d(1), 1811939328000, NULL, NULL, NULL, NULL, 'manual'),
+    ('alpha', 'daily_totals_only', pg_temp.d(2),  905969664000, NULL, NULL, NULL, NULL, 'manual'),
+    -- measured peak 10485760 beats the other day's estimate 362387865600 / 86400 = 4194304:
+    -- 10485760 x 3 -> 3; current 3: keep, not estimated.
+    -- average = (181193932800 + 362387865600) / (2 x 86400) = 3145728.
+    ('alpha', 'peak_beats_estimate', pg_temp.d(1), 181193932800, 10485760, NULL, NULL, 3600, 'manual'),
+    ('alpha', 'peak_beats_estimate', pg_temp.d(2), 362387865600, NULL,     NULL, NULL, NULL, 'manual'),
+    -- today (d(0)) and d(8) lie outside the window; their 1 GB/s peaks would give 287.
+    -- Inside: d(7) 3495253 x 3 = 10485759 -> 0.9999999 -> 1, d(1) 1000 -> 1; current 1: keep; 2 days.
+    ('alpha', 'window_edges', pg_temp.d(0), NULL, 1000000000, NULL, NULL, 3600, 'manual'),
+    ('alpha', 'window_edges', pg_temp.d(8), NULL, 1000000000, NULL, NULL, 3600, 'manual'),
+    ('alpha', 'window_edges', pg_temp.d(7), NULL, 3495253,    NULL, NULL, 3600, 'manual'),
+    ('alpha', 'window_edges', pg_temp.d(1), NULL, 1000,       NULL, NULL, 3600, 'manual'),
+    -- ingress sizes: 2097152 x 3 = 6291456 -> 0.6 -> 1; current 2: over_provisioned -1.
+    -- Egress is ten times ingress (fan_out 10): sizing from its peak would wrongly give
+    -- 20971520 x 3 / 10485760 = 6.  average in = 90596966400 / 86400 = 1048576.
+    ('alpha', 'egress_not_sized', pg_temp.d(1), 90596966400, 2097152, 905969664000, 20971520, 3600, 'manual'),
+    -- no traffic at all on two observed days: no_data, not a division by zero.
+    ('alpha', 'all_zero', pg_temp.d(1), 0, 0, 0, 0, 3600, 'manual'),
+    ('alpha', 'all_zero', pg_temp.d(2), 0, 0, 0, 0, 3600, 'manual'),
+    -- only before the window: no_data with 0 days observed.
+    ('alpha', 'only_outside_window', pg_temp.d(9), NULL, 1000000000, NULL, NULL, 3600, 'manual'),
+    -- a topic no longer seen is not recommended on, whatever its history.
+    ('alpha', 'deleted_topic', pg_temp.d(1), NULL, 1000000000, NULL, NULL, 3600, 'manual'),
+    -- 24466773 x 3 -> 7; rounding asked but beta's broker count is unknown: 7, not rounded; keep.
+    ('beta', 'broker_count_unknown', pg_temp.d(1), NULL, 24466773, NULL, NULL, 3600, 'manual');
+
+SELECT server, topic, current_partitions AS current, days_observed AS days,
+       peak_bytes_in_per_sec AS peak, required_bytes_per_sec AS required,
+       recommended_partitions AS recommended, delta, action, decided_by, broker_count AS brokers
+FROM kpr.recommended_partitions
+ORDER BY server, topic;
+
+-- The figures that explain them.
+SELECT topic, avg_bytes_in_per_sec AS avg_in, peak_is_estimated AS estimated,
+       avg_bytes_out_per_sec AS avg_out, peak_bytes_out_per_sec AS peak_out, fan_out,
+       throughput_factor AS factor, partition_throughput_bytes_per_sec AS per_partition, min_partitions
+FROM kpr.recommended_partitions
+WHERE topic IN ('seed_example', 'daily_totals_only', 'peak_beats_estimate', 'egress_not_sized', 'all_zero')
+ORDER BY topic;
+
+-- The window is the window_days complete UTC days before today.
+SELECT DISTINCT window_last_day - window_first_day + 1 AS window_length,
+       window_last_day = (now() AT TIME ZONE 'UTC')::date - 1 AS ends_yesterday
+FROM kpr.recommended_partitions;
+
+-- Every reason names the constraint that decided.
+SELECT server, topic, reason
+FROM kpr.recommended_partitions
+ORDER BY server, topic;
+
+-- Per-broker cap.  If every alpha topic took max(current, recommended) -- no_data
+-- topics keep their current count -- alpha would hold, with 3 replicas each on 3 brokers,
+--   (50 seed + 3 + 3 + 9 + 6 + 6 + 100 + 6 + 3 + 1 + 2 + 5 + 5 + 5 + 50 __consumer_offsets)
+--   = 254 partitions x 3 replicas / 3 brokers = 254 replicas per broker.
+-- A cap of 253 warns on alpha's increases; a cap of 254 does not.
+INSERT INTO kpr.settings (server, max_partitions_per_broker) VALUES ('alpha', 253);
+SELECT topic, action, warning
+FROM kpr.recommended_partitions
+WHERE warning IS NOT NULL
+ORDER BY topic;
+UPDATE kpr.settings SET max_partitions_per_broker = 254 WHERE server = 'alpha' AND topic IS NULL;
+SELECT count(*) AS warnings_at_cap_254
+FROM kpr.recommended_partitions
+WHERE warning IS NOT NULL;
+
+ROLLBACK;
