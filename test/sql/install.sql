@@ -13,7 +13,7 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
   AND deptype = 'e'
-ORDER BY dumped_with_data::text;
+ORDER BY member;
 
 -- Every schema, table, view, column and function a user reads has a comment:
 -- the query lists those that do not (none expected).
