@@ -6,11 +6,12 @@
 
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
-OBJS = src/kpr.o src/options.o
+OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/sample.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
-REGRESS = install fdw_validator model settings privileges
+REGRESS = install fdw_validator model settings privileges \
+	kafka_list_topics kafka_sample_topics kafka_faults workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
@@ -30,3 +31,6 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies; a changed struct must rebuild all.
+$(OBJS): $(wildcard src/*.h)

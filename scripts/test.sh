@@ -3,8 +3,11 @@
 #   1. installs the Debian packages listed in scripts/install-deps.sh;
 #   2. builds the extension with warnings as errors and installs it into
 #      PostgreSQL 15 (as root, or through sudo);
-#   3. runs the pg_regress suite in a throwaway PostgreSQL 15 cluster made by
-#      pg_virtualenv, which is removed afterwards whatever the outcome.
+#   3. starts the Kafka peer of the fast suite, a librdkafka mock cluster with
+#      the topics of test/fixtures/kafka_mock/regress.spec, on 127.0.0.1;
+#   4. runs the pg_regress suite in a throwaway PostgreSQL 15 cluster made by
+#      pg_virtualenv, which is removed afterwards whatever the outcome;
+#   5. stops the Kafka peer, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +20,21 @@ export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make clean >/dev/null
 make COPT=-Werror
 "${as_root[@]}" make install PG_CONFIG="$PG_CONFIG"
+
+fixtures=$(mktemp -d /tmp/kpr-fixtures.XXXXXX)
+kafka_state="$fixtures/kafka"
+stop_fixtures() {
+	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
+	rm -rf "$fixtures"
+}
+trap stop_fixtures EXIT
+
+# A fixture that cannot start fails the suite here, loudly.
+KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
+	test/fixtures/kafka_mock/regress.spec 3) ||
+	{ echo "test.sh: the Kafka mock cluster did not start" >&2; exit 1; }
+export KPR_MOCK_BOOTSTRAP KPR_MOCK_STATE="$kafka_state"
+echo "test.sh: Kafka mock cluster at $KPR_MOCK_BOOTSTRAP"
 
 if ! pg_virtualenv -v 15 -t make installcheck; then
 	[ -f test/regression.diffs ] && cat test/regression.diffs

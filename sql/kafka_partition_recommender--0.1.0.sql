@@ -30,6 +30,49 @@ COMMENT ON FOREIGN DATA WRAPPER kafka_partition_recommender IS
 'Each server is a Kafka cluster (bootstrap_servers, metrics_source, metrics_url, cluster_id, topic_filter, include_internal, librdkafka properties); each user mapping holds credentials (sasl.username, sasl.password, metrics_api_key, metrics_api_secret).';
 
 ------------------------------------------------------------------------------
+-- Reading a cluster.  Each call resolves the server and the caller's user
+-- mapping, then runs in a background worker that does all network I/O.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION kpr.list_topics(
+    server name,
+    topic_filter text DEFAULT NULL,
+    include_internal boolean DEFAULT NULL)
+RETURNS TABLE (
+    topic text,
+    partition_count integer,
+    replication_factor integer,
+    is_internal boolean,
+    retention_ms bigint,
+    cleanup_policy text)
+AS 'MODULE_PATHNAME', 'kpr_list_topics'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr.list_topics(name, text, boolean) IS
+'Topics of a server''s Kafka cluster with their partitions, replication, retention and cleanup policy; topic_filter and include_internal default to the server''s options.';
+
+CREATE FUNCTION kpr.sample_topics(
+    server name,
+    days integer DEFAULT 7,
+    max_records_per_partition integer DEFAULT 10000,
+    topic_filter text DEFAULT NULL,
+    include_internal boolean DEFAULT NULL)
+RETURNS TABLE (
+    topic text,
+    day date,
+    records_in bigint,
+    sampled_records bigint,
+    avg_record_bytes double precision,
+    bytes_in bigint,
+    peak_bytes_in_per_sec double precision,
+    peak_interval_seconds integer)
+AS 'MODULE_PATHNAME', 'kpr_sample_topics'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) IS
+'Per topic and UTC day of the last complete days: records produced (exact, from offsets), average record size (key + value + headers, from at most max_records_per_partition records per partition), estimated bytes, and the busiest hour''s rate where the broker can say.';
+
+------------------------------------------------------------------------------
 -- History
 ------------------------------------------------------------------------------
 

@@ -1,24 +1,68 @@
 /*
  * kpr.c
- *		Module initialisation for kafka_partition_recommender.
+ *		Module initialisation and settings of kafka_partition_recommender.
  *
  * The library is loaded on first use (CREATE EXTENSION, the FDW validator,
- * or a kpr function); it needs no shared_preload_libraries entry.  Settings
- * of the extension live under the "kpr." prefix, which is reserved here so
- * that a misspelt kpr.* setting is reported instead of silently accepted.
- * Each setting is defined next to the code that reads it.
+ * or a kpr function); it needs no shared_preload_libraries entry.  The
+ * "kpr." prefix is reserved so that a misspelt kpr.* setting is reported
+ * instead of silently accepted.
  */
 #include "postgres.h"
+
+#include <limits.h>
 
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "worker.h"
+
 PG_MODULE_MAGIC;
+
+int			kpr_max_workers = 4;
+int			kpr_kafka_timeout_ms = 30000;
+int			kpr_offset_search = KPR_OFFSET_SEARCH_AUTO;
+
+static const struct config_enum_entry offset_search_options[] = {
+	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
+	{"broker", KPR_OFFSET_SEARCH_BROKER, false},
+	{"binary", KPR_OFFSET_SEARCH_BINARY, false},
+	{NULL, 0, false}
+};
+
+const char *
+kpr_offset_search_name(void)
+{
+	return offset_search_options[kpr_offset_search].name;
+}
 
 void		_PG_init(void);
 
 void
 _PG_init(void)
 {
+	DefineCustomIntVariable("kpr.max_workers",
+							"Maximum number of kafka_partition_recommender workers running at once, cluster-wide.",
+							"Each call of a kpr network function runs one worker; they also take slots of max_worker_processes.",
+							&kpr_max_workers,
+							4, 1, 64,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kpr.kafka_timeout",
+							"How long a kpr call waits for the Kafka cluster to answer before it fails.",
+							"Bounds connecting, metadata and each offset or configuration request; statement_timeout still applies to the whole call.",
+							&kpr_kafka_timeout_ms,
+							30000, 100, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("kpr.offset_search",
+							 "How kpr.sample_topics finds the offset at a point in time.",
+							 "auto: ask the broker (ListOffsets by timestamp) and fall back to a binary search on record timestamps where it cannot answer; broker or binary force one way.",
+							 &kpr_offset_search,
+							 KPR_OFFSET_SEARCH_AUTO, offset_search_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("kpr");
 }

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <librdkafka/rdkafka.h>
 
 #include "access/reloptions.h"
@@ -27,14 +28,18 @@
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "foreign/foreign.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 #include "options.h"
+#include "worker.h"
 
 /* Where an option may be set: on the server, in a user mapping, or both. */
 #define KPR_ON_SERVER		(1 << 0)
@@ -127,6 +132,74 @@ kpr_option_is_secret(const char *name)
 		strcmp(name, "ssl.key.pem") == 0 ||
 		strcmp(name, "ssl_key") == 0 ||
 		strcmp(name, "sasl.oauthbearer.config") == 0;
+}
+
+/*
+ * Comma-separated patterns over topic names: Kafka's topic characters plus
+ * the wildcards '*' (any run) and '?' (one).  Also checks the topic_filter
+ * argument of the kpr functions, hence "what" in the messages.
+ */
+void
+kpr_check_topic_patterns(const char *what, const char *value)
+{
+	const char *start = value;
+
+	for (;;)
+	{
+		size_t		length = strcspn(start, ",");
+		bool		blank = true;
+
+		for (const char *c = start; c < start + length; c++)
+		{
+			if (isspace((unsigned char) *c))
+				continue;
+			blank = false;
+			if (!isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid character \"%c\" in %s", *c, what),
+						 errdetail("Topic names consist of letters, digits, '.', '_' and '-'; patterns may add the wildcards '*' and '?'.")));
+		}
+		if (blank)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s contains an empty pattern", what),
+					 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.")));
+		if (start[length] == '\0')
+			break;
+		start += length + 1;
+	}
+}
+
+/* True when a topic name matches one of the comma-separated patterns. */
+bool
+kpr_topic_matches(const char *patterns, const char *topic)
+{
+	char	   *copy = pstrdup(patterns);
+	char	   *saveptr = NULL;
+	bool		matched = false;
+
+	for (char *pattern = strtok_r(copy, ",", &saveptr); pattern != NULL && !matched;
+		 pattern = strtok_r(NULL, ",", &saveptr))
+	{
+		char	   *end;
+
+		while (isspace((unsigned char) *pattern))
+			pattern++;
+		end = pattern + strlen(pattern);
+		while (end > pattern && isspace((unsigned char) end[-1]))
+			*--end = '\0';
+		/* the patterns hold no '[' or '\\' (checked above): plain globbing */
+		matched = fnmatch(pattern, topic, 0) == 0;
+	}
+	pfree(copy);
+	return matched;
+}
+
+bool
+kpr_option_is_own(const char *name)
+{
+	return find_own_option(name) != NULL;
 }
 
 /*
@@ -347,40 +420,8 @@ check_own_value(const KprOwnOption *option, const char *value)
 			}
 
 		case KPR_VALUE_TOPIC_PATTERNS:
-			{
-				/*
-				 * Comma-separated patterns over topic names: Kafka's topic
-				 * characters plus the wildcards '*' (any run) and '?' (one).
-				 */
-				const char *start = value;
-
-				for (;;)
-				{
-					size_t		length = strcspn(start, ",");
-					bool		blank = true;
-
-					for (c = start; c < start + length; c++)
-					{
-						if (isspace((unsigned char) *c))
-							continue;
-						blank = false;
-						if (!isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
-							ereport(ERROR,
-									(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-									 errmsg("invalid character \"%c\" in option \"%s\"", *c, option->name),
-									 errdetail("Topic names consist of letters, digits, '.', '_' and '-'; patterns may add the wildcards '*' and '?'.")));
-					}
-					if (blank)
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-								 errmsg("option \"%s\" contains an empty pattern", option->name),
-								 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.")));
-					if (start[length] == '\0')
-						break;
-					start += length + 1;
-				}
-				break;
-			}
+			kpr_check_topic_patterns(psprintf("option \"%s\"", option->name), value);
+			break;
 	}
 }
 
@@ -568,4 +609,50 @@ has_suffix(const char *string, const char *suffix)
 
 	return string_length >= suffix_length &&
 		strcmp(string + string_length - suffix_length, suffix) == 0;
+}
+
+/*
+ * Resolve a server for a call: it must exist, belong to this wrapper and be
+ * usable by the current role, which needs a user mapping for it (its own or
+ * PUBLIC's; an empty one suffices for clusters without authentication).  The
+ * request gets the server's options followed by the mapping's, so mapping
+ * options win where both set one.
+ */
+void
+kpr_resolve_server(const char *server_name, KprRequest *request)
+{
+	ForeignServer *server = GetForeignServerByName(server_name, false);
+	ForeignDataWrapper *wrapper = GetForeignDataWrapper(server->fdwid);
+	Oid			user_id = GetUserId();
+	AclResult	acl;
+	UserMapping *mapping;
+
+	if (strcmp(wrapper->fdwname, "kafka_partition_recommender") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" does not belong to the foreign-data wrapper kafka_partition_recommender",
+						server_name)));
+
+	acl = pg_foreign_server_aclcheck(server->serverid, user_id, ACL_USAGE);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
+
+	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(user_id),
+							   ObjectIdGetDatum(server->serverid)) &&
+		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							   ObjectIdGetDatum(server->serverid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" has no user mapping for server \"%s\"",
+						GetUserNameFromId(user_id, false), server_name),
+				 errhint("Create one, with the credentials the cluster needs: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (...); an empty one is enough for a cluster without authentication.",
+						 quote_identifier(server_name))));
+	mapping = GetUserMapping(user_id, server->serverid);
+
+	request->server_name = pstrdup(server->servername);
+	request->user_name = GetUserNameFromId(user_id, false);
+	request->options = list_concat(list_copy(server->options), mapping->options);
+	request->database_id = MyDatabaseId;
+	/* the worker logs in as the session user: the current one may be NOLOGIN */
+	request->user_id = GetSessionUserId();
 }

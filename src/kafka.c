@@ -1,0 +1,582 @@
+/*
+ * kafka.c
+ *		librdkafka work inside a kafka_partition_recommender worker: the client
+ *		session every task shares, and kpr.list_topics.
+ *
+ * Rules kept here (measured, see the project's worker notes):
+ *	- librdkafka calls that block are bounded (KPR_POLL_MS, or
+ *	  KPR_METADATA_ATTEMPT_MS for metadata, which has no asynchronous form),
+ *	  with an interrupt check between them, so SIGTERM ends the worker fast;
+ *	- librdkafka's callbacks run inside rd_kafka_poll() on this thread and only
+ *	  record what happened; they never ereport;
+ *	- every librdkafka object is held by the session and released on every
+ *	  exit path, queues before the client (a live queue makes
+ *	  rd_kafka_destroy() wait forever);
+ *	- text that comes from librdkafka passes through kpr_kafka_redact() before
+ *	  it reaches any message, so no credential can leak into one.
+ */
+#include "postgres.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "nodes/value.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "kafka.h"
+#include "kafka_session.h"
+#include "options.h"
+
+KafkaSession kpr_session;
+
+/* librdkafka log lines, kept by the callback and logged after each poll */
+#define LOG_RING_SIZE	16
+static char log_ring[LOG_RING_SIZE][256];
+static volatile int log_ring_count;
+
+static void on_error(rd_kafka_t *client, int error, const char *reason, void *opaque);
+static void on_log(const rd_kafka_t *client, int level, const char *facility, const char *line);
+static void release_session(int code, Datum arg);
+static void list_topics(void);
+
+void
+kpr_kafka_run(KprRequest *request)
+{
+	kpr_session.request = request;
+	switch (request->task)
+	{
+		case KPR_TASK_LIST_TOPICS:
+			list_topics();
+			break;
+		case KPR_TASK_SAMPLE_TOPICS:
+			kpr_kafka_sample_topics();
+			break;
+		default:
+			elog(ERROR, "unknown kafka_partition_recommender task %d", request->task);
+	}
+	kpr_kafka_close();
+}
+
+/* --- session ------------------------------------------------------------ */
+
+char *
+kpr_kafka_redact(const char *text)
+{
+	char	   *result = pstrdup(text);
+	ListCell   *cell;
+
+	foreach(cell, kpr_session.secrets)
+	{
+		const char *secret = lfirst(cell);
+		char	   *found;
+
+		if (secret[0] == '\0')
+			continue;
+		while ((found = strstr(result, secret)) != NULL)
+		{
+			StringInfoData replaced;
+
+			initStringInfo(&replaced);
+			appendBinaryStringInfo(&replaced, result, found - result);
+			appendStringInfoString(&replaced, "[redacted]");
+			appendStringInfoString(&replaced, found + strlen(secret));
+			pfree(result);
+			result = replaced.data;
+		}
+	}
+	return result;
+}
+
+const char *
+kpr_kafka_option(const char *name)
+{
+	return kpr_request_get(kpr_session.request->options, name);
+}
+
+const char *
+kpr_kafka_argument(const char *name)
+{
+	return kpr_request_get(kpr_session.request->arguments, name);
+}
+
+/* The topic_filter / include_internal in force: the argument, else the option. */
+const char *
+kpr_kafka_topic_filter(void)
+{
+	const char *filter = kpr_kafka_argument("topic_filter");
+
+	return filter ? filter : kpr_kafka_option("topic_filter");
+}
+
+bool
+kpr_kafka_include_internal(void)
+{
+	const char *value = kpr_kafka_argument("include_internal");
+	bool		include = false;
+
+	if (value == NULL)
+		value = kpr_kafka_option("include_internal");
+	if (value != NULL)
+		(void) parse_bool(value, &include);
+	return include;
+}
+
+/*
+ * Internal topics: Kafka's own (__consumer_offsets, __transaction_state) and,
+ * by the common convention, other names starting with an underscore
+ * (_schemas, _confluent-*).
+ */
+bool
+kpr_kafka_is_internal(const char *topic)
+{
+	return topic[0] == '_';
+}
+
+static void
+set_property(rd_kafka_conf_t *conf, const char *name, const char *value,
+			 const char **failed_name)
+{
+	char		errstr[512];
+
+	if (*failed_name == NULL &&
+		rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		*failed_name = name;
+}
+
+void
+kpr_kafka_open(rd_kafka_type_t type)
+{
+	const KprRequest *request = kpr_session.request;
+	rd_kafka_conf_t *conf;
+	char		errstr[512];
+	char		timeout[32];
+	const char *failed_name = NULL;
+	ListCell   *cell;
+
+	/* everything that can ereport happens before librdkafka allocates */
+	foreach(cell, request->options)
+	{
+		DefElem    *option = lfirst_node(DefElem, cell);
+
+		if (kpr_option_is_secret(option->defname))
+			kpr_session.secrets = lappend(kpr_session.secrets, strVal(option->arg));
+	}
+	snprintf(timeout, sizeof(timeout), "%d", request->kafka_timeout_ms);
+	if (!kpr_session.exit_callback_registered)
+	{
+		before_shmem_exit(release_session, 0);
+		kpr_session.exit_callback_registered = true;
+	}
+
+	conf = rd_kafka_conf_new();
+	foreach(cell, request->options)
+	{
+		DefElem    *option = lfirst_node(DefElem, cell);
+
+		if (!kpr_option_is_own(option->defname))
+			set_property(conf, option->defname, strVal(option->arg), &failed_name);
+	}
+	set_property(conf, "bootstrap.servers", kpr_kafka_option("bootstrap_servers"), &failed_name);
+	if (kpr_kafka_option("client.id") == NULL)
+		set_property(conf, "client.id", "kafka_partition_recommender", &failed_name);
+	set_property(conf, "socket.connection.setup.timeout.ms", timeout, &failed_name);
+	set_property(conf, "log.queue", "true", &failed_name);
+	if (type == RD_KAFKA_CONSUMER)
+	{
+		/* assign() needs a group id; no group is joined and nothing is committed */
+		set_property(conf, "group.id", "kafka_partition_recommender", &failed_name);
+		set_property(conf, "enable.auto.commit", "false", &failed_name);
+		set_property(conf, "enable.auto.offset.store", "false", &failed_name);
+		set_property(conf, "enable.partition.eof", "true", &failed_name);
+		/*
+		 * Reads are short: keep each fetch and the local queue small.  Not
+		 * queued.min.messages=1, though: measured on librdkafka 2.0.2, it
+		 * makes about one re-assignment in three stall for a second.
+		 */
+		set_property(conf, "fetch.wait.max.ms", "10", &failed_name);
+		set_property(conf, "max.partition.fetch.bytes", "16384", &failed_name);
+		set_property(conf, "queued.max.messages.kbytes", "1024", &failed_name);
+		set_property(conf, "auto.offset.reset", "error", &failed_name);
+	}
+	if (failed_name != NULL)
+	{
+		rd_kafka_conf_destroy(conf);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("librdkafka refused option \"%s\" of server \"%s\"",
+						failed_name, request->server_name)));
+	}
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+
+	kpr_session.client = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+	if (kpr_session.client == NULL)
+	{
+		/* rd_kafka_new() takes the configuration only when it succeeds */
+		rd_kafka_conf_destroy(conf);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not create a Kafka client for server \"%s\"", request->server_name),
+				 errdetail("librdkafka: %s", kpr_kafka_redact(errstr))));
+	}
+	/* log lines go to the main queue, served by rd_kafka_poll() on this thread */
+	rd_kafka_set_log_queue(kpr_session.client, NULL);
+}
+
+/* Release every librdkafka object, queues first; safe to call twice. */
+void
+kpr_kafka_close(void)
+{
+	if (kpr_session.message != NULL)
+		rd_kafka_message_destroy(kpr_session.message);
+	kpr_session.message = NULL;
+	if (kpr_session.partitions != NULL)
+		rd_kafka_topic_partition_list_destroy(kpr_session.partitions);
+	kpr_session.partitions = NULL;
+	if (kpr_session.metadata != NULL)
+		rd_kafka_metadata_destroy(kpr_session.metadata);
+	kpr_session.metadata = NULL;
+	if (kpr_session.queue != NULL)
+		rd_kafka_queue_destroy(kpr_session.queue);
+	kpr_session.queue = NULL;
+	if (kpr_session.client != NULL)
+		rd_kafka_destroy_flags(kpr_session.client, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	kpr_session.client = NULL;
+}
+
+/* Exit callback: an ERROR or FATAL (SIGTERM) left the task midway. */
+static void
+release_session(int code, Datum arg)
+{
+	kpr_kafka_close();
+}
+
+static void
+on_error(rd_kafka_t *client, int error, const char *reason, void *opaque)
+{
+	kpr_session.last_error_code = error;
+	strlcpy(kpr_session.last_error, reason, sizeof(kpr_session.last_error));
+	if (error == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		kpr_session.authentication_failed = true;
+}
+
+static void
+on_log(const rd_kafka_t *client, int level, const char *facility, const char *line)
+{
+	if (log_ring_count < LOG_RING_SIZE)
+	{
+		snprintf(log_ring[log_ring_count], sizeof(log_ring[0]), "%s: %s", facility, line);
+		log_ring_count++;
+	}
+}
+
+/*
+ * Serve librdkafka's callbacks, log what they kept, check for interrupts,
+ * and fail at once if the cluster refused our credentials.
+ */
+void
+kpr_kafka_poll(void)
+{
+	rd_kafka_poll(kpr_session.client, 0);
+	for (int i = 0; i < log_ring_count; i++)
+		elog(DEBUG1, "librdkafka %s", kpr_kafka_redact(log_ring[i]));
+	log_ring_count = 0;
+	CHECK_FOR_INTERRUPTS();
+	if (kpr_session.authentication_failed)
+		kpr_kafka_raise_unreachable();
+}
+
+void
+kpr_kafka_raise_unreachable(void)
+{
+	const KprRequest *request = kpr_session.request;
+	const char *kafka_user = kpr_kafka_option("sasl.username");
+	char	   *detail = kpr_session.last_error[0] ?
+		kpr_kafka_redact(kpr_session.last_error) : NULL;
+
+	if (kpr_session.authentication_failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("the Kafka cluster of server \"%s\" refused the credentials of user \"%s\"",
+						request->server_name, kafka_user ? kafka_user : "(none)"),
+				 detail ? errdetail("librdkafka: %s", detail) : 0,
+				 errhint("Check \"sasl.username\" and \"sasl.password\" in the user mapping of role \"%s\" for server \"%s\".",
+						 request->user_name, request->server_name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not reach the Kafka cluster of server \"%s\" within %d ms",
+					request->server_name, request->kafka_timeout_ms),
+			 detail ? errdetail("librdkafka: %s", detail) : 0,
+			 errhint("Check the server's bootstrap_servers and the network path to the brokers, or raise kpr.kafka_timeout.")));
+}
+
+TimestampTz
+kpr_kafka_deadline(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									   kpr_session.request->kafka_timeout_ms);
+}
+
+/*
+ * Cluster metadata for all topics.  rd_kafka_metadata() only blocks, and
+ * does not wake on signals, so it is called with short timeouts until the
+ * deadline; the connection set-up carries on across attempts.
+ */
+const rd_kafka_metadata_t *
+kpr_kafka_metadata(void)
+{
+	TimestampTz deadline = kpr_kafka_deadline();
+
+	if (kpr_session.metadata != NULL)
+		rd_kafka_metadata_destroy(kpr_session.metadata);
+	kpr_session.metadata = NULL;
+
+	for (;;)
+	{
+		const rd_kafka_metadata_t *metadata;
+		rd_kafka_resp_err_t error;
+
+		error = rd_kafka_metadata(kpr_session.client, 1, NULL, &metadata,
+								  KPR_METADATA_ATTEMPT_MS);
+		if (error == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			kpr_session.metadata = metadata;
+			return metadata;
+		}
+		if (kpr_session.last_error[0] == '\0' && error != RD_KAFKA_RESP_ERR__TIMED_OUT)
+			strlcpy(kpr_session.last_error, rd_kafka_err2str(error),
+					sizeof(kpr_session.last_error));
+		kpr_kafka_poll();
+		if (GetCurrentTimestamp() >= deadline)
+			kpr_kafka_raise_unreachable();
+	}
+}
+
+/* --- list_topics -------------------------------------------------------- */
+
+static int
+compare_topics(const void *a, const void *b)
+{
+	return strcmp((*(const rd_kafka_metadata_topic_t *const *) a)->topic,
+				  (*(const rd_kafka_metadata_topic_t *const *) b)->topic);
+}
+
+/* bsearch: a topic name against an element of a sorted topic array */
+int
+kpr_kafka_compare_name_to_topic(const void *name, const void *topic)
+{
+	return strcmp((const char *) name, (*(const rd_kafka_metadata_topic_t *const *) topic)->topic);
+}
+
+/*
+ * The topics of the cluster that topic_filter and include_internal select,
+ * sorted by name.  Topics the metadata reports as unknown (deleted while we
+ * looked) are left out.
+ */
+const rd_kafka_metadata_topic_t **
+kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
+{
+	const char *filter = kpr_kafka_topic_filter();
+	bool		include_internal = kpr_kafka_include_internal();
+	const rd_kafka_metadata_topic_t **selected;
+
+	selected = palloc(sizeof(*selected) * Max(metadata->topic_cnt, 1));
+	*count = 0;
+	for (int i = 0; i < metadata->topic_cnt; i++)
+	{
+		const rd_kafka_metadata_topic_t *topic = &metadata->topics[i];
+
+		if (topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+			continue;
+		if (!include_internal && kpr_kafka_is_internal(topic->topic))
+			continue;
+		if (filter != NULL && !kpr_topic_matches(filter, topic->topic))
+			continue;
+		selected[(*count)++] = topic;
+	}
+	qsort(selected, *count, sizeof(*selected), compare_topics);
+	return selected;
+}
+
+static bool
+controller_is_known(const rd_kafka_metadata_t *metadata)
+{
+	int32		controller = rd_kafka_controllerid(kpr_session.client, 0);
+
+	for (int i = 0; i < metadata->broker_cnt; i++)
+		if (metadata->brokers[i].id == controller)
+			return true;
+	return false;
+}
+
+typedef struct TopicConfig
+{
+	char	   *retention_ms;
+	char	   *cleanup_policy;
+} TopicConfig;
+
+/*
+ * retention.ms and cleanup.policy of the given topics (sorted by name), by
+ * DescribeConfigs in batches.  Where the cluster cannot answer, the values
+ * stay NULL and one NOTICE says why.
+ */
+static TopicConfig *
+describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
+{
+	TopicConfig *configs = palloc0(sizeof(TopicConfig) * Max(count, 1));
+	const int	batch_size = 1000;
+	char	   *problem = NULL;
+
+	/*
+	 * librdkafka sends DescribeConfigs to the controller and would wait the
+	 * whole timeout for one that is not among the brokers (librdkafka's own
+	 * mock cluster names controller 0 and brokers 1..n); real clusters name
+	 * one of their brokers.
+	 */
+	if (count > 0 && !controller_is_known(kpr_session.metadata))
+		problem = pstrdup("the cluster's metadata names no known broker as controller");
+
+	for (int first = 0; first < count && problem == NULL; first += batch_size)
+	{
+		int			batch_count = Min(batch_size, count - first);
+		rd_kafka_ConfigResource_t **resources;
+		rd_kafka_AdminOptions_t *options;
+		rd_kafka_event_t *event = NULL;
+		TimestampTz deadline = kpr_kafka_deadline();
+		char		errstr[256];
+
+		/* palloc before librdkafka allocates, so nothing leaks on OOM */
+		resources = palloc(sizeof(*resources) * batch_count);
+		kpr_session.queue = rd_kafka_queue_new(kpr_session.client);
+		options = rd_kafka_AdminOptions_new(kpr_session.client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+		rd_kafka_AdminOptions_set_request_timeout(options, kpr_session.request->kafka_timeout_ms,
+												  errstr, sizeof(errstr));
+		for (int i = 0; i < batch_count; i++)
+			resources[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
+													   topics[first + i]->topic);
+		rd_kafka_DescribeConfigs(kpr_session.client, resources, batch_count, options,
+								 kpr_session.queue);
+		rd_kafka_ConfigResource_destroy_array(resources, batch_count);
+		rd_kafka_AdminOptions_destroy(options);
+
+		while (event == NULL)
+		{
+			event = rd_kafka_queue_poll(kpr_session.queue, KPR_POLL_MS);
+			if (event != NULL)
+				break;
+			kpr_kafka_poll();
+			if (GetCurrentTimestamp() >= deadline)
+			{
+				problem = pstrdup("no answer before kpr.kafka_timeout");
+				break;
+			}
+		}
+		if (event != NULL)
+		{
+			const rd_kafka_DescribeConfigs_result_t *result =
+				rd_kafka_event_DescribeConfigs_result(event);
+
+			if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR || result == NULL)
+				problem = kpr_kafka_redact(rd_kafka_event_error_string(event));
+			else
+			{
+				size_t		resource_count;
+				const rd_kafka_ConfigResource_t **answers =
+					rd_kafka_DescribeConfigs_result_resources(result, &resource_count);
+
+				for (size_t i = 0; i < resource_count; i++)
+				{
+					const char *name = rd_kafka_ConfigResource_name(answers[i]);
+					const rd_kafka_metadata_topic_t **match;
+					const rd_kafka_ConfigEntry_t **entries;
+					size_t		entry_count;
+					TopicConfig *config;
+
+					match = bsearch(name, topics, count, sizeof(*topics), kpr_kafka_compare_name_to_topic);
+					if (match == NULL)
+						continue;
+					if (rd_kafka_ConfigResource_error(answers[i]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+					{
+						if (problem == NULL)
+							problem = psprintf("topic \"%s\": %s", name,
+											   kpr_kafka_redact(rd_kafka_ConfigResource_error_string(answers[i])));
+						continue;
+					}
+					config = &configs[match - topics];
+					entries = rd_kafka_ConfigResource_configs(answers[i], &entry_count);
+					for (size_t e = 0; e < entry_count; e++)
+					{
+						const char *entry_name = rd_kafka_ConfigEntry_name(entries[e]);
+						const char *value = rd_kafka_ConfigEntry_value(entries[e]);
+
+						if (value == NULL)
+							continue;
+						if (strcmp(entry_name, "retention.ms") == 0)
+							config->retention_ms = pstrdup(value);
+						else if (strcmp(entry_name, "cleanup.policy") == 0)
+							config->cleanup_policy = pstrdup(value);
+					}
+				}
+			}
+			rd_kafka_event_destroy(event);
+		}
+		rd_kafka_queue_destroy(kpr_session.queue);
+		kpr_session.queue = NULL;
+	}
+
+	if (problem != NULL)
+		ereport(NOTICE,
+				(errmsg("the Kafka cluster of server \"%s\" did not describe topic configurations; retention_ms and cleanup_policy are NULL where unknown",
+						kpr_session.request->server_name),
+				 errdetail("%s", problem)));
+	return configs;
+}
+
+/* retention.ms of each topic: -1 unlimited, -2 where the cluster did not say */
+int64 *
+kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
+{
+	TopicConfig *configs = describe_topic_configs(topics, count);
+	int64	   *retention = palloc(sizeof(int64) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+		retention[i] = configs[i].retention_ms ?
+			pg_strtoint64(configs[i].retention_ms) : -2;
+	return retention;
+}
+
+static void
+list_topics(void)
+{
+	const rd_kafka_metadata_t *metadata;
+	const rd_kafka_metadata_topic_t **topics;
+	TopicConfig *configs;
+	int			count;
+
+	kpr_kafka_open(RD_KAFKA_PRODUCER);
+	metadata = kpr_kafka_metadata();
+	topics = kpr_kafka_selected_topics(metadata, &count);
+	configs = describe_topic_configs(topics, count);
+
+	for (int i = 0; i < count; i++)
+	{
+		const rd_kafka_metadata_topic_t *topic = topics[i];
+		int			replication_factor = 0;
+		const char *values[6];
+
+		for (int p = 0; p < topic->partition_cnt; p++)
+			replication_factor = Max(replication_factor, topic->partitions[p].replica_cnt);
+
+		values[0] = topic->topic;
+		values[1] = psprintf("%d", topic->partition_cnt);
+		values[2] = replication_factor > 0 ? psprintf("%d", replication_factor) : NULL;
+		values[3] = kpr_kafka_is_internal(topic->topic) ? "t" : "f";
+		values[4] = configs[i].retention_ms;
+		values[5] = configs[i].cleanup_policy;
+		kpr_worker_send_row(6, values);
+	}
+}

@@ -1,0 +1,58 @@
+/*
+ * kafka_session.h
+ *		The librdkafka client session of a worker, shared by the Kafka tasks
+ *		(kafka.c: session and list_topics; sample.c: sample_topics).
+ */
+#ifndef KPR_KAFKA_SESSION_H
+#define KPR_KAFKA_SESSION_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+#include "worker.h"
+
+/* longest wait inside one librdkafka call, between interrupt checks */
+#define KPR_POLL_MS					100
+/* rd_kafka_metadata() has no asynchronous form: each attempt waits this long */
+#define KPR_METADATA_ATTEMPT_MS		500
+
+typedef struct KafkaSession
+{
+	const KprRequest *request;
+	rd_kafka_t *client;
+	rd_kafka_queue_t *queue;	/* admin results, or the consumer's fetches */
+	const rd_kafka_metadata_t *metadata;
+	rd_kafka_topic_partition_list_t *partitions;	/* a request in flight */
+	rd_kafka_message_t *message;	/* the message being looked at */
+	List	   *secrets;		/* credential values, never shown */
+	char		last_error[512];	/* as librdkafka reported it (unredacted) */
+	int			last_error_code;
+	bool		authentication_failed;
+	bool		exit_callback_registered;
+} KafkaSession;
+
+extern KafkaSession kpr_session;
+
+extern void kpr_kafka_open(rd_kafka_type_t type);
+extern void kpr_kafka_close(void);
+extern void kpr_kafka_poll(void);
+extern void kpr_kafka_raise_unreachable(void) pg_attribute_noreturn();
+extern TimestampTz kpr_kafka_deadline(void);
+extern const rd_kafka_metadata_t *kpr_kafka_metadata(void);
+extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata,
+																	int *count);
+extern char *kpr_kafka_redact(const char *text);
+extern const char *kpr_kafka_option(const char *name);
+extern const char *kpr_kafka_argument(const char *name);
+extern const char *kpr_kafka_topic_filter(void);
+extern bool kpr_kafka_include_internal(void);
+extern bool kpr_kafka_is_internal(const char *topic);
+extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
+extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
+
+/* sample.c */
+extern void kpr_kafka_sample_topics(void);
+
+#endif							/* KPR_KAFKA_SESSION_H */

@@ -1,0 +1,795 @@
+/*
+ * sample.c
+ *		kpr.sample_topics: per topic and UTC day, records produced (exact,
+ *		from offsets) and their average size (from a bounded sample), without
+ *		reading every record of the window.
+ *
+ * Counting.  Records of a day = the sum over partitions of
+ * offset_at(next midnight) - offset_at(midnight), where offset_at(T) is the
+ * first offset whose timestamp is >= T (the high watermark if none).  Brokers
+ * answer offset_at with ListOffsets by timestamp, one request per boundary for
+ * all partitions of all topics.  Where the broker cannot (it answers -1 for a
+ * partition that holds records, as librdkafka's mock cluster does), offset_at
+ * is found by binary search on record timestamps, reading single records;
+ * kpr.offset_search forces either way.  Offsets count every record produced,
+ * including ones compaction removed since (and transaction markers).
+ *
+ * Sampling.  Each partition's budget (max_records_per_partition) is shared
+ * among its days in proportion to their records, and each day's share is
+ * read as short runs spread evenly over the day.  The topic's average record
+ * size for a day weights each partition's sample mean by its record count.
+ *
+ * Peak.  Where the broker answers ListOffsets by timestamp, hourly boundaries
+ * cost one request each, so the busiest hour's bytes / 3600 is reported
+ * (peak_interval_seconds 3600); with binary search it is not affordable and
+ * both columns are NULL.
+ *
+ * Parallelism.  One consumer holds every partition (assign, never subscribe,
+ * so no group and no seek-after-assign race); each round re-assigns all
+ * partitions that still need a record, at the offset each needs, and takes
+ * the first record each returns.
+ *
+ * Retention.  A day is left out of the result when data of it may already be
+ * deleted: it starts before now - retention.ms (when the broker says), or a
+ * partition's log no longer starts at offset 0 and its first record is newer
+ * than the day's start.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <math.h>
+#include <librdkafka/rdkafka.h>
+
+#include "miscadmin.h"
+#include "utils/datetime.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "kafka_session.h"
+
+#define MS_PER_HOUR		INT64CONST(3600000)
+#define MS_PER_DAY		INT64CONST(86400000)
+/* runs of consecutive records one partition-day's sample is split into */
+#define RUNS_PER_DAY	10
+/* offsets_for_times answer for "no such record" or "cannot say" */
+#define OFFSET_UNKNOWN	INT64CONST(-1)
+
+typedef struct PartitionState
+{
+	const char *topic;
+	int			topic_index;
+	int32		partition;
+	int64		low;			/* first offset still in the log */
+	int64		high;			/* next offset to be written */
+	int64		first_timestamp;	/* of the record at low (if any records) */
+	int64		last_timestamp; /* of the record at high - 1 (if any records) */
+	int64	   *boundary_offsets;	/* offset_at(boundary[b]) */
+	/* sample, per day */
+	int64	   *sampled_records;
+	double	   *sampled_bytes;
+	/* binary search / sampling round state */
+	int64		wanted_offset;	/* -1: nothing wanted this round */
+	int64		got_offset;
+	int64		got_timestamp;	/* INT64_MAX: past the end */
+	int			run_remaining;	/* records still to read in this run */
+	bool		answered;
+} PartitionState;
+
+typedef struct SampleJob
+{
+	int			days;
+	int			max_records;
+	int64		first_midnight_ms;	/* UTC midnight starting the first day */
+	int			boundary_count; /* days + 1, or 24 * days + 1 when hourly */
+	int			boundaries_per_day;	/* 1 or 24 */
+	int			topic_count;
+	const rd_kafka_metadata_topic_t **topics;
+	int64	   *retention_ms;	/* per topic; -2 unknown, -1 unlimited */
+	bool	   *topic_gone;		/* deleted while we looked */
+	int			partition_count;
+	PartitionState *partitions; /* grouped by topic, in topic order */
+	int		   *first_partition;	/* per topic: index of its first partition */
+	int64		records_read[2];	/* every record delivered: [0] search, [1] sample */
+} SampleJob;
+
+static int64
+boundary_ms(const SampleJob *job, int boundary)
+{
+	return job->first_midnight_ms + boundary * (MS_PER_DAY / job->boundaries_per_day);
+}
+
+/* The state of a partition a message came from; topics are sorted by name. */
+static PartitionState *
+find_partition(const SampleJob *job, const char *topic, int32 partition_id)
+{
+	const rd_kafka_metadata_topic_t **match;
+	int			topic_index;
+
+	match = bsearch(topic, job->topics, job->topic_count, sizeof(*job->topics),
+					kpr_kafka_compare_name_to_topic);
+	if (match == NULL)
+		return NULL;
+	topic_index = match - job->topics;
+	for (int i = job->first_partition[topic_index];
+		 i < job->partition_count && job->partitions[i].topic_index == topic_index; i++)
+		if (job->partitions[i].partition == partition_id)
+			return &job->partitions[i];
+	return NULL;
+}
+
+static rd_kafka_topic_partition_list_t *
+partition_list(const SampleJob *job)
+{
+	rd_kafka_topic_partition_list_t *list =
+		rd_kafka_topic_partition_list_new(job->partition_count);
+
+	for (int i = 0; i < job->partition_count; i++)
+		rd_kafka_topic_partition_list_add(list, job->partitions[i].topic,
+										  job->partitions[i].partition);
+	return list;
+}
+
+static void
+mark_topic_gone(SampleJob *job, int topic_index, const char *why)
+{
+	if (job->topic_gone[topic_index])
+		return;
+	job->topic_gone[topic_index] = true;
+	ereport(NOTICE,
+			(errmsg("topic \"%s\" of server \"%s\" disappeared while it was sampled; it is left out",
+					job->topics[topic_index]->topic, kpr_session.request->server_name),
+			 errdetail("%s", why)));
+}
+
+/*
+ * ListOffsets for every partition at once: timestamps[i] for partition i
+ * (-2 earliest, -1 latest, else a time in ms).  The call blocks, so it is
+ * repeated with short timeouts until the deadline.  The list is held by the
+ * session so that an error cannot leak it.
+ */
+static void
+list_offsets(SampleJob *job, const int64 *timestamps, int64 *offsets)
+{
+	TimestampTz deadline = kpr_kafka_deadline();
+
+	for (;;)
+	{
+		rd_kafka_topic_partition_list_t *list = partition_list(job);
+		rd_kafka_resp_err_t error;
+
+		kpr_session.partitions = list;
+		for (int i = 0; i < list->cnt; i++)
+			list->elems[i].offset = timestamps[i];
+		error = rd_kafka_offsets_for_times(kpr_session.client, list, KPR_METADATA_ATTEMPT_MS);
+		if (error == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			for (int i = 0; i < list->cnt; i++)
+			{
+				PartitionState *partition = &job->partitions[i];
+
+				offsets[i] = list->elems[i].offset;
+				if (list->elems[i].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+					mark_topic_gone(job, partition->topic_index,
+									rd_kafka_err2str(list->elems[i].err));
+				else if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_ERROR),
+							 errmsg("could not read offsets of topic \"%s\" partition %d on server \"%s\"",
+									partition->topic, partition->partition,
+									kpr_session.request->server_name),
+							 errdetail("librdkafka: %s", rd_kafka_err2str(list->elems[i].err))));
+			}
+			rd_kafka_topic_partition_list_destroy(list);
+			kpr_session.partitions = NULL;
+			return;
+		}
+		rd_kafka_topic_partition_list_destroy(list);
+		kpr_session.partitions = NULL;
+		if (error != RD_KAFKA_RESP_ERR__TIMED_OUT)
+			strlcpy(kpr_session.last_error, rd_kafka_err2str(error), sizeof(kpr_session.last_error));
+		kpr_kafka_poll();
+		if (GetCurrentTimestamp() >= deadline)
+			kpr_kafka_raise_unreachable();
+	}
+}
+
+/*
+ * One parallel round of reads: every partition with wanted_offset >= 0 is
+ * assigned at that offset, and the round ends when each has answered with
+ * its first record at or after it (got_offset, got_timestamp), has reached
+ * the end of its log (got_timestamp = INT64_MAX), or, when run_remaining > 1,
+ * has delivered that many records into the sample of day sample_day.
+ */
+/* Stop fetching one partition: it has answered this round. */
+static void
+pause_partition(const PartitionState *partition)
+{
+	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+
+	rd_kafka_topic_partition_list_add(one, partition->topic, partition->partition);
+	rd_kafka_pause_partitions(kpr_session.client, one);
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
+static void
+read_round(SampleJob *job, int sample_day)
+{
+	rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(job->partition_count);
+	int			waiting = 0;
+	TimestampTz deadline;
+	rd_kafka_resp_err_t error;
+
+	kpr_session.partitions = assignment;
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+
+		partition->answered = true;
+		if (partition->wanted_offset < 0 || job->topic_gone[partition->topic_index])
+			continue;
+		if (partition->wanted_offset >= partition->high)
+		{
+			partition->got_offset = partition->high;
+			partition->got_timestamp = INT64_MAX;
+			continue;
+		}
+		partition->answered = false;
+		rd_kafka_topic_partition_list_add(assignment, partition->topic,
+										  partition->partition)->offset = partition->wanted_offset;
+		waiting++;
+	}
+	if (waiting == 0)
+	{
+		rd_kafka_topic_partition_list_destroy(assignment);
+		kpr_session.partitions = NULL;
+		return;
+	}
+
+	/* the session keeps the list until the round ends (see below) */
+	error = rd_kafka_assign(kpr_session.client, assignment);
+	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not assign partitions on server \"%s\"", kpr_session.request->server_name),
+				 errdetail("librdkafka: %s", rd_kafka_err2str(error))));
+
+	deadline = kpr_kafka_deadline();
+	while (waiting > 0)
+	{
+		rd_kafka_message_t *message = rd_kafka_consumer_poll(kpr_session.client, KPR_POLL_MS);
+		PartitionState *partition = NULL;
+
+		if (message == NULL)
+		{
+			kpr_kafka_poll();
+			if (GetCurrentTimestamp() >= deadline)
+				kpr_kafka_raise_unreachable();
+			continue;
+		}
+		kpr_session.message = message;
+		if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			job->records_read[sample_day >= 0 ? 1 : 0]++;
+		if (message->rkt != NULL)
+			partition = find_partition(job, rd_kafka_topic_name(message->rkt), message->partition);
+
+		if (partition == NULL || partition->answered)
+			;					/* not ours, or left over from before */
+		else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		{
+			partition->got_offset = partition->high;
+			partition->got_timestamp = INT64_MAX;
+			partition->answered = true;
+			pause_partition(partition);
+			waiting--;
+		}
+		else if (message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+		{
+			mark_topic_gone(job, partition->topic_index, rd_kafka_err2str(message->err));
+			for (int i = 0; i < job->partition_count; i++)
+				if (job->partitions[i].topic_index == partition->topic_index &&
+					!job->partitions[i].answered)
+				{
+					job->partitions[i].answered = true;
+					waiting--;
+				}
+		}
+		else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not read topic \"%s\" partition %d on server \"%s\"",
+							partition->topic, partition->partition,
+							kpr_session.request->server_name),
+					 errdetail("librdkafka: %s",
+							   kpr_kafka_redact(rd_kafka_message_errstr(message)))));
+		else if (message->offset >= partition->wanted_offset)
+		{
+			rd_kafka_timestamp_type_t timestamp_type;
+
+			if (partition->got_offset < partition->wanted_offset)
+			{
+				partition->got_offset = message->offset;
+				partition->got_timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
+			}
+			if (sample_day >= 0)
+			{
+				rd_kafka_headers_t *headers = NULL;
+				double		bytes = message->len + message->key_len;
+
+				if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
+				{
+					const char *name;
+					const void *value;
+					size_t		size;
+
+					for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) ==
+						 RD_KAFKA_RESP_ERR_NO_ERROR; h++)
+						bytes += strlen(name) + size;
+				}
+				partition->sampled_records[sample_day]++;
+				partition->sampled_bytes[sample_day] += bytes;
+			}
+			if (--partition->run_remaining <= 0)
+			{
+				/* paused, it stops fetching while the others finish */
+				partition->answered = true;
+				pause_partition(partition);
+				waiting--;
+			}
+		}
+		rd_kafka_message_destroy(message);
+		kpr_session.message = NULL;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/*
+	 * Stop fetching before the next round re-assigns; pausing is a property
+	 * of the partition that would outlive the assignment, so undo it first.
+	 */
+	rd_kafka_resume_partitions(kpr_session.client, assignment);
+	rd_kafka_assign(kpr_session.client, NULL);
+	rd_kafka_topic_partition_list_destroy(assignment);
+	kpr_session.partitions = NULL;
+}
+
+/*
+ * Binary search, all partitions in parallel, for offset_at(boundary) of each
+ * boundary in turn.  offset_at is monotonic, so each search starts where the
+ * previous boundary's ended.
+ */
+static void
+search_boundaries(SampleJob *job)
+{
+	int64	   *lower = palloc(sizeof(int64) * job->partition_count);
+	int64	   *upper = palloc(sizeof(int64) * job->partition_count);
+
+	for (int i = 0; i < job->partition_count; i++)
+		lower[i] = job->partitions[i].low;
+
+	for (int b = 0; b < job->boundary_count; b++)
+	{
+		int64		target = boundary_ms(job, b);
+		bool		searching = true;
+
+		for (int i = 0; i < job->partition_count; i++)
+		{
+			PartitionState *partition = &job->partitions[i];
+
+			upper[i] = partition->high;
+			/* outside the partition's time range, the answer needs no probe */
+			if (partition->low >= partition->high || target <= partition->first_timestamp)
+				upper[i] = lower[i];
+			else if (target > partition->last_timestamp)
+				lower[i] = upper[i];
+		}
+
+		while (searching)
+		{
+			searching = false;
+			for (int i = 0; i < job->partition_count; i++)
+			{
+				PartitionState *partition = &job->partitions[i];
+
+				partition->wanted_offset = -1;
+				partition->run_remaining = 1;
+				if (job->topic_gone[partition->topic_index])
+					upper[i] = lower[i];
+				if (lower[i] < upper[i])
+				{
+					partition->wanted_offset = lower[i] + (upper[i] - lower[i]) / 2;
+					partition->got_offset = -1;
+					searching = true;
+				}
+			}
+			if (!searching)
+				break;
+			read_round(job, -1);
+			for (int i = 0; i < job->partition_count; i++)
+			{
+				PartitionState *partition = &job->partitions[i];
+
+				if (partition->wanted_offset < 0)
+					continue;
+				/* offsets from wanted to got (compaction gaps) hold no record */
+				if (partition->got_timestamp >= target)
+					upper[i] = partition->wanted_offset;
+				else
+					lower[i] = partition->got_offset + 1;
+			}
+		}
+		for (int i = 0; i < job->partition_count; i++)
+		{
+			job->partitions[i].boundary_offsets[b] = upper[i];
+			lower[i] = upper[i];
+		}
+	}
+	for (int i = 0; i < job->partition_count; i++)
+		job->partitions[i].wanted_offset = -1;
+}
+
+/* offset_at(boundary) from the broker, for every boundary. */
+static void
+list_boundaries(SampleJob *job)
+{
+	int64	   *timestamps = palloc(sizeof(int64) * job->partition_count);
+	int64	   *offsets = palloc(sizeof(int64) * job->partition_count);
+
+	for (int b = 0; b < job->boundary_count; b++)
+	{
+		for (int i = 0; i < job->partition_count; i++)
+			timestamps[i] = boundary_ms(job, b);
+		list_offsets(job, timestamps, offsets);
+		for (int i = 0; i < job->partition_count; i++)
+		{
+			PartitionState *partition = &job->partitions[i];
+
+			/* -1: no record at or after the boundary yet */
+			partition->boundary_offsets[b] = offsets[i] == OFFSET_UNKNOWN ?
+				partition->high : Max(offsets[i], partition->low);
+		}
+	}
+}
+
+/*
+ * Does the broker answer ListOffsets by timestamp?  Asking for the first
+ * record at or after the epoch must name an offset in every partition that
+ * holds records; -1 there means the broker cannot say.
+ */
+static bool
+broker_answers_by_time(SampleJob *job)
+{
+	int64	   *timestamps = palloc(sizeof(int64) * job->partition_count);
+	int64	   *offsets = palloc(sizeof(int64) * job->partition_count);
+	bool		any_records = false;
+
+	const char *mode = kpr_kafka_argument("offset_search");
+
+	if (strcmp(mode, "broker") == 0)
+		return true;
+	if (strcmp(mode, "binary") == 0)
+		return false;
+	for (int i = 0; i < job->partition_count; i++)
+		timestamps[i] = 0;
+	list_offsets(job, timestamps, offsets);
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		if (job->partitions[i].low >= job->partitions[i].high)
+			continue;
+		any_records = true;
+		if (offsets[i] == OFFSET_UNKNOWN)
+			return false;
+	}
+	return any_records;
+}
+
+/*
+ * Timestamps of the first and the last record of every partition that has
+ * records, one parallel round each.  The binary search needs no probe for a
+ * boundary outside that range, and a truncated log's first timestamp says
+ * which days retention may have cut.
+ */
+static void
+read_edge_timestamps(SampleJob *job)
+{
+	for (int edge = 0; edge < 2; edge++)
+	{
+		for (int i = 0; i < job->partition_count; i++)
+		{
+			PartitionState *partition = &job->partitions[i];
+
+			partition->wanted_offset = -1;
+			partition->run_remaining = 1;
+			if (partition->low < partition->high)
+			{
+				partition->wanted_offset = edge == 0 ? partition->low : partition->high - 1;
+				partition->got_offset = -1;
+			}
+		}
+		read_round(job, -1);
+		for (int i = 0; i < job->partition_count; i++)
+		{
+			PartitionState *partition = &job->partitions[i];
+
+			if (partition->wanted_offset < 0)
+				continue;
+			if (edge == 0)
+				partition->first_timestamp = partition->got_timestamp;
+			else
+				partition->last_timestamp = partition->got_timestamp;
+		}
+	}
+	for (int i = 0; i < job->partition_count; i++)
+		job->partitions[i].wanted_offset = -1;
+}
+
+static int64
+day_records(const SampleJob *job, const PartitionState *partition, int day)
+{
+	int			per_day = job->boundaries_per_day;
+
+	return partition->boundary_offsets[(day + 1) * per_day] -
+		partition->boundary_offsets[day * per_day];
+}
+
+/*
+ * Sample record sizes: each partition's budget is shared among its days by
+ * their record counts, and each day's share is read as up to RUNS_PER_DAY
+ * runs of consecutive records, spread evenly over the day.
+ */
+static void
+sample_sizes(SampleJob *job)
+{
+	int64	  **budget = palloc(sizeof(int64 *) * job->partition_count);
+
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+		int64		total = 0;
+		int64		given = 0;
+
+		budget[i] = palloc0(sizeof(int64) * job->days);
+		for (int d = 0; d < job->days; d++)
+			total += day_records(job, partition, d);
+		for (int d = 0; d < job->days && total > 0; d++)
+		{
+			int64		records = day_records(job, partition, d);
+
+			budget[i][d] = Min(records, (int64) ((double) job->max_records * records / total));
+			/* a day with records gets at least one, while the budget lasts */
+			if (records > 0 && budget[i][d] == 0 && given < job->max_records)
+				budget[i][d] = 1;
+			given += budget[i][d];
+		}
+		/* rounding up days with few records may overshoot: trim the largest */
+		while (given > job->max_records)
+		{
+			int			largest = 0;
+
+			for (int d = 1; d < job->days; d++)
+				if (budget[i][d] > budget[i][largest])
+					largest = d;
+			budget[i][largest]--;
+			given--;
+		}
+	}
+
+	for (int d = 0; d < job->days; d++)
+	{
+		for (int run = 0; run < RUNS_PER_DAY; run++)
+		{
+			bool		any = false;
+
+			for (int i = 0; i < job->partition_count; i++)
+			{
+				PartitionState *partition = &job->partitions[i];
+				int64		start = partition->boundary_offsets[d * job->boundaries_per_day];
+				int64		records = day_records(job, partition, d);
+				int64		runs = Min(RUNS_PER_DAY, budget[i][d]);
+				int64		run_start;
+				int64		run_spacing;
+				int64		run_length;
+
+				partition->wanted_offset = -1;
+				if (run >= runs)
+					continue;
+
+				/*
+				 * Run r starts at floor(records * r / runs) into the day and
+				 * reads floor(budget * (r + 1) / runs) - floor(budget * r /
+				 * runs) records, never more than the distance to the next run:
+				 * runs never overlap, and a budget that covers the day reads
+				 * every record exactly once.
+				 */
+				run_start = records * run / runs;
+				run_spacing = records * (run + 1) / runs - run_start;
+				run_length = budget[i][d] * (run + 1) / runs - budget[i][d] * run / runs;
+				run_length = Min(run_length, run_spacing);
+				if (run_length <= 0)
+					continue;
+				partition->wanted_offset = start + run_start;
+				partition->got_offset = -1;
+				partition->run_remaining = (int) run_length;
+				any = true;
+			}
+			if (any)
+				read_round(job, d);
+		}
+	}
+}
+
+static void
+send_rows(SampleJob *job)
+{
+	int64		now_ms = (GetCurrentTimestamp() / 1000) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
+
+	for (int t = 0; t < job->topic_count; t++)
+	{
+		if (job->topic_gone[t])
+			continue;
+		for (int d = 0; d < job->days; d++)
+		{
+			int64		day_start = boundary_ms(job, d * job->boundaries_per_day);
+			int64		records = 0;
+			int64		sampled = 0;
+			double		estimated_bytes = 0;
+			int64		covered_records = 0;
+			double		peak_bytes = -1;
+			bool		incomplete = false;
+			const char *values[8];
+			char		day_text[16];
+			int			year,
+						month,
+						mday;
+
+			if (job->retention_ms[t] >= 0 && day_start < now_ms - job->retention_ms[t])
+				incomplete = true;
+
+			for (int i = 0; i < job->partition_count; i++)
+			{
+				PartitionState *partition = &job->partitions[i];
+				int64		partition_records;
+
+				if (partition->topic_index != t)
+					continue;
+				/* the log was truncated after this day began: records may be gone */
+				if (partition->low > 0 && partition->low < partition->high &&
+					partition->first_timestamp > day_start)
+					incomplete = true;
+				partition_records = day_records(job, partition, d);
+				records += partition_records;
+				sampled += partition->sampled_records[d];
+				if (partition->sampled_records[d] > 0)
+				{
+					estimated_bytes += partition_records *
+						(partition->sampled_bytes[d] / partition->sampled_records[d]);
+					covered_records += partition_records;
+				}
+			}
+			if (incomplete)
+				continue;
+
+			/* partitions without a sample take the others' mean size */
+			if (covered_records > 0 && covered_records < records)
+				estimated_bytes *= (double) records / covered_records;
+
+			if (job->boundaries_per_day > 1 && sampled > 0)
+			{
+				double		mean_size = estimated_bytes / records;
+
+				for (int h = 0; h < job->boundaries_per_day; h++)
+				{
+					int			b = d * job->boundaries_per_day + h;
+					int64		hour_records = 0;
+
+					for (int i = 0; i < job->partition_count; i++)
+						if (job->partitions[i].topic_index == t)
+							hour_records += job->partitions[i].boundary_offsets[b + 1] -
+								job->partitions[i].boundary_offsets[b];
+					peak_bytes = Max(peak_bytes, hour_records * mean_size);
+				}
+			}
+			else if (job->boundaries_per_day > 1 && records == 0)
+				peak_bytes = 0;
+
+			j2date(UNIX_EPOCH_JDATE + (int) (day_start / MS_PER_DAY), &year, &month, &mday);
+			snprintf(day_text, sizeof(day_text), "%04d-%02d-%02d", year, month, mday);
+			values[0] = job->topics[t]->topic;
+			values[1] = day_text;
+			values[2] = psprintf(INT64_FORMAT, records);
+			values[3] = psprintf(INT64_FORMAT, sampled);
+			values[4] = sampled > 0 ? psprintf("%.17g", estimated_bytes / records) : NULL;
+			values[5] = psprintf(INT64_FORMAT, (int64) rint(estimated_bytes));
+			values[6] = peak_bytes >= 0 ? psprintf("%.17g", peak_bytes / 3600.0) : NULL;
+			values[7] = peak_bytes >= 0 ? "3600" : NULL;
+			kpr_worker_send_row(8, values);
+		}
+	}
+}
+
+void
+kpr_kafka_sample_topics(void)
+{
+	SampleJob	job = {0};
+	const rd_kafka_metadata_t *metadata;
+	int64	   *timestamps;
+	int64	   *low;
+	int64	   *high;
+	int64		today_ms;
+	int			p = 0;
+
+	job.days = pg_strtoint32(kpr_kafka_argument("days"));
+	job.max_records = pg_strtoint32(kpr_kafka_argument("max_records_per_partition"));
+	today_ms = ((GetCurrentTimestamp() / USECS_PER_DAY) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * MS_PER_DAY;
+	job.first_midnight_ms = today_ms - job.days * MS_PER_DAY;
+
+	kpr_kafka_open(RD_KAFKA_CONSUMER);
+	metadata = kpr_kafka_metadata();
+	job.topics = kpr_kafka_selected_topics(metadata, &job.topic_count);
+	job.retention_ms = kpr_kafka_topic_retention(job.topics, job.topic_count);
+	job.topic_gone = palloc0(sizeof(bool) * Max(job.topic_count, 1));
+
+	for (int t = 0; t < job.topic_count; t++)
+		job.partition_count += job.topics[t]->partition_cnt;
+	job.partitions = palloc0(sizeof(PartitionState) * Max(job.partition_count, 1));
+	job.first_partition = palloc0(sizeof(int) * Max(job.topic_count, 1));
+	for (int t = 0; t < job.topic_count; t++)
+	{
+		job.first_partition[t] = p;
+		for (int i = 0; i < job.topics[t]->partition_cnt; i++)
+		{
+			PartitionState *partition = &job.partitions[p++];
+
+			partition->topic = job.topics[t]->topic;
+			partition->topic_index = t;
+			partition->partition = job.topics[t]->partitions[i].id;
+			partition->sampled_records = palloc0(sizeof(int64) * job.days);
+			partition->sampled_bytes = palloc0(sizeof(double) * job.days);
+		}
+	}
+
+	if (job.partition_count > 0)
+	{
+		timestamps = palloc(sizeof(int64) * job.partition_count);
+		low = palloc(sizeof(int64) * job.partition_count);
+		high = palloc(sizeof(int64) * job.partition_count);
+		for (int i = 0; i < job.partition_count; i++)
+			timestamps[i] = RD_KAFKA_OFFSET_BEGINNING;
+		list_offsets(&job, timestamps, low);
+		for (int i = 0; i < job.partition_count; i++)
+			timestamps[i] = RD_KAFKA_OFFSET_END;
+		list_offsets(&job, timestamps, high);
+		for (int i = 0; i < job.partition_count; i++)
+		{
+			job.partitions[i].low = Max(low[i], 0);
+			job.partitions[i].high = Max(high[i], job.partitions[i].low);
+		}
+
+		if (broker_answers_by_time(&job))
+		{
+			job.boundaries_per_day = 24;
+			job.boundary_count = 24 * job.days + 1;
+		}
+		else
+		{
+			job.boundaries_per_day = 1;
+			job.boundary_count = job.days + 1;
+		}
+		for (int i = 0; i < job.partition_count; i++)
+			job.partitions[i].boundary_offsets = palloc(sizeof(int64) * job.boundary_count);
+		read_edge_timestamps(&job);
+		if (job.boundaries_per_day == 24)
+			list_boundaries(&job);
+		else
+			search_boundaries(&job);
+		sample_sizes(&job);
+	}
+	else
+		job.boundaries_per_day = 1;
+
+	send_rows(&job);
+	elog(DEBUG1, "sample_topics on server %s: %d topics, %d partitions, offsets by %s, read "
+		 INT64_FORMAT " records for boundaries and " INT64_FORMAT " for the size sample",
+		 kpr_session.request->server_name, job.topic_count, job.partition_count,
+		 job.boundaries_per_day == 24 ? "broker" : "binary search",
+		 job.records_read[0], job.records_read[1]);
+}

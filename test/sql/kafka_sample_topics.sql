@@ -1,0 +1,85 @@
+-- kpr.sample_topics against librdkafka's mock cluster (regress.spec).  The
+-- fixture writes down exactly what it produced (expected.csv): counts must
+-- match it exactly; average record sizes must match it exactly when the
+-- budget covers every record, and within the documented sampling error
+-- otherwise.  Days are shown as days before today, so output is stable.
+\getenv bootstrap KPR_MOCK_BOOTSTRAP
+\getenv mock_state KPR_MOCK_STATE
+SELECT :{?bootstrap} AND :{?mock_state} AS "the mock cluster is running";
+
+CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER mock;
+
+-- What the fixture produced, per topic and UTC day.
+\set expected_csv `cat "$KPR_MOCK_STATE/expected.csv"`
+CREATE TEMP TABLE produced AS
+SELECT f[1] AS topic, f[2]::date AS day,
+       sum(f[4]::bigint) AS records, sum(f[5]::bigint) AS record_bytes,
+       count(*) AS partitions_with_records
+FROM (SELECT string_to_array(line, ',') AS f
+      FROM regexp_split_to_table(:'expected_csv', '\n') AS line
+      WHERE line <> '' AND line NOT LIKE 'topic,%') AS lines
+GROUP BY 1, 2;
+
+-- The mock cannot describe configurations (NOTICE tested in kafka_list_topics).
+SET client_min_messages = warning;
+
+-- Default budget (10000 per partition) covers every record here, so the
+-- average is exact too.  Every selected topic gets one row per day of the
+-- window, zeros included (idle topics, days without traffic).
+CREATE TEMP TABLE sampled AS SELECT * FROM kpr.sample_topics('mock', 7);
+SELECT s.topic,
+       (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago,
+       s.records_in,
+       coalesce(p.records, 0) AS produced,
+       s.records_in = coalesce(p.records, 0) AS count_exact,
+       s.sampled_records = s.records_in AS read_all,
+       s.avg_record_bytes = p.record_bytes::float8 / p.records AS average_exact,
+       s.bytes_in = coalesce(p.record_bytes, 0) AS bytes_exact,
+       s.peak_bytes_in_per_sec IS NULL AS no_peak_on_mock
+FROM sampled s LEFT JOIN produced p USING (topic, day)
+ORDER BY 1, 2 DESC;
+
+-- Nothing produced in the window is missing from the result, and the day
+-- before the window (payments, 9 days ago) is not in it.
+SELECT p.topic, (now() AT TIME ZONE 'UTC')::date - p.day AS days_ago, p.records
+FROM produced p LEFT JOIN sampled s USING (topic, day)
+WHERE s.topic IS NULL AND p.topic <> '_schemas'
+ORDER BY 1, 2;
+
+-- A budget of 30 records per partition: counts stay exact, at most 30 x
+-- partitions records are read for the sample, and the average is within the
+-- documented sampling error (here 5%; see README, "Sampling").
+CREATE TEMP TABLE small_sample AS SELECT * FROM kpr.sample_topics('mock', 3, 30, 'orders,clicks,payments');
+SELECT s.topic,
+       (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago,
+       s.records_in = p.records AS count_exact,
+       s.sampled_records <= 30 * p.partitions_with_records AS within_budget,
+       s.sampled_records < s.records_in AS sampled_not_read_all,
+       abs(s.avg_record_bytes / (p.record_bytes::float8 / p.records) - 1) < 0.05 AS average_within_5pct,
+       s.bytes_in = round(s.records_in * s.avg_record_bytes) AS bytes_is_records_x_average
+FROM small_sample s JOIN produced p USING (topic, day)
+ORDER BY 1, 2 DESC;
+SELECT topic, sum(sampled_records) <= 30 * max(c.partitions) AS partition_budget_kept
+FROM small_sample JOIN (VALUES ('orders', 6), ('clicks', 4), ('payments', 3)) AS c(topic, partitions) USING (topic)
+GROUP BY topic ORDER BY topic;
+
+-- Forcing the binary search gives the same counts (the mock needs it anyway);
+-- forcing the broker's answer on a broker that cannot give one is caught by
+-- nothing but the counts, so it is not the default.
+SET kpr.offset_search = binary;
+SELECT count(*) AS rows_differing
+FROM kpr.sample_topics('mock', 7) s JOIN sampled USING (topic, day)
+WHERE s.records_in <> sampled.records_in;
+RESET kpr.offset_search;
+
+-- Bad arguments.
+RESET client_min_messages;
+SELECT * FROM kpr.sample_topics('mock', 0);
+SELECT * FROM kpr.sample_topics('mock', 367);
+SELECT * FROM kpr.sample_topics('mock', 7, 0);
+
+SET client_min_messages = warning;
+DROP SERVER mock CASCADE;
+RESET client_min_messages;
