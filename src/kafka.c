@@ -287,11 +287,11 @@ kpr_kafka_poll(void)
 	log_ring_count = 0;
 	CHECK_FOR_INTERRUPTS();
 	if (kpr_session.authentication_failed)
-		kpr_kafka_raise_unreachable();
+		kpr_kafka_raise_connection_error();
 }
 
 void
-kpr_kafka_raise_unreachable(void)
+kpr_kafka_raise_connection_error(void)
 {
 	const KprRequest *request = kpr_session.request;
 	const char *kafka_user = kpr_kafka_option("sasl.username");
@@ -352,7 +352,7 @@ kpr_kafka_metadata(void)
 					sizeof(kpr_session.last_error));
 		kpr_kafka_poll();
 		if (GetCurrentTimestamp() >= deadline)
-			kpr_kafka_raise_unreachable();
+			kpr_kafka_raise_connection_error();
 	}
 }
 

@@ -38,7 +38,7 @@ extern KafkaSession kpr_session;
 extern void kpr_kafka_open(rd_kafka_type_t type);
 extern void kpr_kafka_close(void);
 extern void kpr_kafka_poll(void);
-extern void kpr_kafka_raise_unreachable(void) pg_attribute_noreturn();
+extern void kpr_kafka_raise_connection_error(void) pg_attribute_noreturn();
 extern TimestampTz kpr_kafka_deadline(void);
 extern const rd_kafka_metadata_t *kpr_kafka_metadata(void);
 extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata,

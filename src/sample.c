@@ -189,7 +189,7 @@ list_offsets(SampleJob *job, const int64 *timestamps, int64 *offsets)
 			strlcpy(kpr_session.last_error, rd_kafka_err2str(error), sizeof(kpr_session.last_error));
 		kpr_kafka_poll();
 		if (GetCurrentTimestamp() >= deadline)
-			kpr_kafka_raise_unreachable();
+			kpr_kafka_raise_connection_error();
 	}
 }
 
@@ -263,7 +263,7 @@ read_round(SampleJob *job, int sample_day)
 		{
 			kpr_kafka_poll();
 			if (GetCurrentTimestamp() >= deadline)
-				kpr_kafka_raise_unreachable();
+				kpr_kafka_raise_connection_error();
 			continue;
 		}
 		kpr_session.message = message;

@@ -210,13 +210,9 @@ store_row(StringInfo message, Tuplestorestate *store, AttInMetadata *attinmeta)
 					 errdetail("Column \"%s\".",
 							   NameStr(TupleDescAttr(attinmeta->tupdesc, i)->attname))));
 	}
+	/* all of it lives in the per-message context the caller resets */
 	tuple = BuildTupleFromCStrings(attinmeta, values);
 	tuplestore_puttuple(store, tuple);
-	heap_freetuple(tuple);
-	for (int i = 0; i < field_count; i++)
-		if (values[i])
-			pfree(values[i]);
-	pfree(values);
 }
 
 void
