@@ -216,7 +216,9 @@ read_round(SampleJob *job, int sample_day)
 {
 	rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(job->partition_count);
 	int			waiting = 0;
+	int			round_partitions;
 	TimestampTz deadline;
+	TimestampTz round_start;
 	rd_kafka_resp_err_t error;
 
 	kpr_session.partitions = assignment;
@@ -254,6 +256,8 @@ read_round(SampleJob *job, int sample_day)
 				 errdetail("librdkafka: %s", rd_kafka_err2str(error))));
 
 	deadline = kpr_kafka_deadline();
+	round_start = GetCurrentTimestamp();
+	round_partitions = waiting;
 	while (waiting > 0)
 	{
 		rd_kafka_message_t *message = rd_kafka_consumer_poll(kpr_session.client, KPR_POLL_MS);
@@ -342,6 +346,9 @@ read_round(SampleJob *job, int sample_day)
 		kpr_session.message = NULL;
 		CHECK_FOR_INTERRUPTS();
 	}
+	elog(DEBUG2, "sample_topics round: %d partitions in %ld ms", round_partitions,
+		 (long) ((GetCurrentTimestamp() - round_start) / 1000));
+
 	/*
 	 * Stop fetching before the next round re-assigns; pausing is a property
 	 * of the partition that would outlive the assignment, so undo it first.
