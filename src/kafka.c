@@ -165,7 +165,8 @@ kpr_kafka_open(rd_kafka_type_t type)
 		if (kpr_option_is_secret(option->defname))
 			kpr_session.secrets = lappend(kpr_session.secrets, strVal(option->arg));
 	}
-	snprintf(timeout, sizeof(timeout), "%d", request->kafka_timeout_ms);
+	/* librdkafka's floor for socket.connection.setup.timeout.ms is 1 s */
+	snprintf(timeout, sizeof(timeout), "%d", Max(request->kafka_timeout_ms, 1000));
 	if (!kpr_session.exit_callback_registered)
 	{
 		before_shmem_exit(release_session, 0);
@@ -183,7 +184,8 @@ kpr_kafka_open(rd_kafka_type_t type)
 	set_property(conf, "bootstrap.servers", kpr_kafka_option("bootstrap_servers"), &failed_name);
 	if (kpr_kafka_option("client.id") == NULL)
 		set_property(conf, "client.id", "kafka_partition_recommender", &failed_name);
-	set_property(conf, "socket.connection.setup.timeout.ms", timeout, &failed_name);
+	if (kpr_kafka_option("socket.connection.setup.timeout.ms") == NULL)
+		set_property(conf, "socket.connection.setup.timeout.ms", timeout, &failed_name);
 	set_property(conf, "log.queue", "true", &failed_name);
 	if (type == RD_KAFKA_CONSUMER)
 	{

@@ -39,6 +39,10 @@ SET kpr.kafka_timeout = '1s';
 \set VERBOSITY terse
 SELECT * FROM kpr.list_topics('refused');
 SELECT * FROM kpr.sample_topics('unresolvable');
+-- below librdkafka's 1 s floor for connection set-up, too
+SET kpr.kafka_timeout = '300ms';
+SELECT * FROM kpr.list_topics('refused');
+SET kpr.kafka_timeout = '1s';
 \set VERBOSITY default
 SELECT pg_temp.workers_left();
 
