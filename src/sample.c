@@ -10,8 +10,8 @@
  * answer offset_at with ListOffsets by timestamp, one request per boundary for
  * all partitions of all topics.  Where the broker cannot (it answers -1 for a
  * partition that holds records, as librdkafka's mock cluster does), offset_at
- * is found by binary search on record timestamps, reading single records;
- * kpr.offset_search forces either way.  Offsets count every record produced,
+ * is found by searching record timestamps (interpolation alternating with
+ * bisection), reading single records; kpr.offset_search forces either way.  Offsets count every record produced,
  * including ones compaction removed since (and transaction markers).
  *
  * Sampling.  Each partition's budget (max_records_per_partition) is shared
@@ -263,11 +263,16 @@ read_round(SampleJob *job, int sample_day)
 		rd_kafka_message_t *message = rd_kafka_consumer_poll(kpr_session.client, KPR_POLL_MS);
 		PartitionState *partition = NULL;
 
+		/* also while records flow: a partition that never answers must not hold the round */
+		if (GetCurrentTimestamp() >= deadline)
+		{
+			if (message != NULL)
+				rd_kafka_message_destroy(message);
+			kpr_kafka_raise_connection_error();
+		}
 		if (message == NULL)
 		{
 			kpr_kafka_poll();
-			if (GetCurrentTimestamp() >= deadline)
-				kpr_kafka_raise_connection_error();
 			continue;
 		}
 		kpr_session.message = message;
@@ -360,15 +365,20 @@ read_round(SampleJob *job, int sample_day)
 }
 
 /*
- * Binary search, all partitions in parallel, for offset_at(boundary) of each
+ * Search, all partitions in parallel, for offset_at(boundary) of each
  * boundary in turn.  offset_at is monotonic, so each search starts where the
- * previous boundary's ended.
+ * previous boundary's ended.  Record timestamps grow roughly linearly with
+ * offsets, so steps alternate between interpolation (usually right within a
+ * few records) and bisection (which bounds the worst case to twice log2 of
+ * the records between the bounds).
  */
 static void
 search_boundaries(SampleJob *job)
 {
 	int64	   *lower = palloc(sizeof(int64) * job->partition_count);
 	int64	   *upper = palloc(sizeof(int64) * job->partition_count);
+	int64	   *lower_timestamp = palloc(sizeof(int64) * job->partition_count);
+	int64	   *upper_timestamp = palloc(sizeof(int64) * job->partition_count);
 
 	for (int i = 0; i < job->partition_count; i++)
 		lower[i] = job->partitions[i].low;
@@ -377,12 +387,17 @@ search_boundaries(SampleJob *job)
 	{
 		int64		target = boundary_ms(job, b);
 		bool		searching = true;
+		bool		interpolate = true;
 
 		for (int i = 0; i < job->partition_count; i++)
 		{
 			PartitionState *partition = &job->partitions[i];
 
 			upper[i] = partition->high;
+			/* records before lower are older than the previous boundary */
+			lower_timestamp[i] = b > 0 ? Max(boundary_ms(job, b - 1), partition->first_timestamp) :
+				partition->first_timestamp;
+			upper_timestamp[i] = partition->last_timestamp;
 			/* outside the partition's time range, the answer needs no probe */
 			if (partition->low >= partition->high || target <= partition->first_timestamp)
 				upper[i] = lower[i];
@@ -396,17 +411,25 @@ search_boundaries(SampleJob *job)
 			for (int i = 0; i < job->partition_count; i++)
 			{
 				PartitionState *partition = &job->partitions[i];
+				int64		probe;
 
 				partition->wanted_offset = -1;
 				partition->run_remaining = 1;
 				if (job->topic_gone[partition->topic_index])
 					upper[i] = lower[i];
-				if (lower[i] < upper[i])
+				if (lower[i] >= upper[i])
+					continue;
+				probe = lower[i] + (upper[i] - lower[i]) / 2;
+				if (interpolate && upper_timestamp[i] > lower_timestamp[i])
 				{
-					partition->wanted_offset = lower[i] + (upper[i] - lower[i]) / 2;
-					partition->got_offset = -1;
-					searching = true;
+					double		fraction = (double) (target - lower_timestamp[i]) /
+						(double) (upper_timestamp[i] - lower_timestamp[i] + 1);
+
+					probe = lower[i] + (int64) (fraction * (upper[i] - lower[i]));
 				}
+				partition->wanted_offset = Min(Max(probe, lower[i]), upper[i] - 1);
+				partition->got_offset = -1;
+				searching = true;
 			}
 			if (!searching)
 				break;
@@ -419,10 +442,17 @@ search_boundaries(SampleJob *job)
 					continue;
 				/* offsets from wanted to got (compaction gaps) hold no record */
 				if (partition->got_timestamp >= target)
+				{
 					upper[i] = partition->wanted_offset;
+					upper_timestamp[i] = partition->got_timestamp;
+				}
 				else
+				{
 					lower[i] = partition->got_offset + 1;
+					lower_timestamp[i] = partition->got_timestamp;
+				}
 			}
+			interpolate = !interpolate;
 		}
 		for (int i = 0; i < job->partition_count; i++)
 		{
