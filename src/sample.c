@@ -827,6 +827,6 @@ kpr_kafka_sample_topics(void)
 	elog(DEBUG1, "sample_topics on server %s: %d topics, %d partitions, offsets by %s, read "
 		 INT64_FORMAT " records for boundaries and " INT64_FORMAT " for the size sample",
 		 kpr_session.request->server_name, job.topic_count, job.partition_count,
-		 job.boundaries_per_day == 24 ? "broker" : "binary search",
+		 job.boundaries_per_day == 24 ? "broker" : "timestamp search",
 		 job.records_read[0], job.records_read[1]);
 }
