@@ -198,13 +198,6 @@ list_offsets(SampleJob *job, const int64 *timestamps, int64 *offsets)
 	}
 }
 
-/*
- * One parallel round of reads: every partition with wanted_offset >= 0 is
- * assigned at that offset, and the round ends when each has answered with
- * its first record at or after it (got_offset, got_timestamp), has reached
- * the end of its log (got_timestamp = INT64_MAX), or, when run_remaining > 1,
- * has delivered that many records into the sample of day sample_day.
- */
 /* Stop fetching one partition: it has answered this round. */
 static void
 pause_partition(const PartitionState *partition)
@@ -216,6 +209,19 @@ pause_partition(const PartitionState *partition)
 	rd_kafka_topic_partition_list_destroy(one);
 }
 
+/*
+ * One parallel round of reads: every partition with wanted_offset >= 0 is
+ * assigned at that offset, and the round ends when each has answered with
+ * its first record at or after it (got_offset, got_timestamp), has reached
+ * the end of its log (got_timestamp = INT64_MAX), or, when run_remaining > 1,
+ * has delivered that many records into the sample of day sample_day.
+ *
+ * Cost, measured on librdkafka 2.0.2 with its mock cluster (50 partitions, 20
+ * rounds): about half the rounds stall 1-2 s whenever the assignment changes
+ * (unassign + assign: 10 of 20; assign without unassign: 15 of 20), so wall
+ * time is rounds x stalls.  Fewer rounds, or positions that only move
+ * forward within one assignment, is the way to a faster sample.
+ */
 static void
 read_round(SampleJob *job, int sample_day)
 {
