@@ -34,7 +34,8 @@ add_topic_selection(KprRequest *request, FunctionCallInfo fcinfo,
 	{
 		char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(filter_argument));
 
-		kpr_check_topic_patterns("argument topic_filter", filter);
+		kpr_check_topic_patterns("argument topic_filter", filter,
+								 ERRCODE_INVALID_PARAMETER_VALUE);
 		add_argument(request, "topic_filter", filter);
 	}
 	if (!PG_ARGISNULL(internal_argument))

@@ -122,6 +122,7 @@ static const KprOwnOption *find_own_option(const char *name);
 static const char *closest_own_option(const char *name, int context);
 static char *own_option_names(int context);
 static bool needs_superuser(const char *name);
+static char *trim_in_place(char *text);
 static bool has_suffix(const char *string, const char *suffix);
 
 bool
@@ -134,13 +135,27 @@ kpr_option_is_secret(const char *name)
 		strcmp(name, "sasl.oauthbearer.config") == 0;
 }
 
+/* Strip leading and trailing white space; returns the new start. */
+static char *
+trim_in_place(char *text)
+{
+	char	   *end;
+
+	while (isspace((unsigned char) *text))
+		text++;
+	end = text + strlen(text);
+	while (end > text && isspace((unsigned char) end[-1]))
+		*--end = '\0';
+	return text;
+}
+
 /*
  * Comma-separated patterns over topic names: Kafka's topic characters plus
  * the wildcards '*' (any run) and '?' (one).  Also checks the topic_filter
  * argument of the kpr functions, hence "what" in the messages.
  */
 void
-kpr_check_topic_patterns(const char *what, const char *value)
+kpr_check_topic_patterns(const char *what, const char *value, int sqlstate)
 {
 	const char *start = value;
 
@@ -156,13 +171,13 @@ kpr_check_topic_patterns(const char *what, const char *value)
 			blank = false;
 			if (!isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(sqlstate),
 						 errmsg("invalid character \"%c\" in %s", *c, what),
 						 errdetail("Topic names consist of letters, digits, '.', '_' and '-'; patterns may add the wildcards '*' and '?'.")));
 		}
 		if (blank)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(sqlstate),
 					 errmsg("%s contains an empty pattern", what),
 					 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.")));
 		if (start[length] == '\0')
@@ -182,15 +197,8 @@ kpr_topic_matches(const char *patterns, const char *topic)
 	for (char *pattern = strtok_r(copy, ",", &saveptr); pattern != NULL && !matched;
 		 pattern = strtok_r(NULL, ",", &saveptr))
 	{
-		char	   *end;
-
-		while (isspace((unsigned char) *pattern))
-			pattern++;
-		end = pattern + strlen(pattern);
-		while (end > pattern && isspace((unsigned char) end[-1]))
-			*--end = '\0';
 		/* the patterns hold no '[' or '\\' (checked above): plain globbing */
-		matched = fnmatch(pattern, topic, 0) == 0;
+		matched = fnmatch(trim_in_place(pattern), topic, 0) == 0;
 	}
 	pfree(copy);
 	return matched;
@@ -380,13 +388,8 @@ check_own_value(const KprOwnOption *option, const char *value)
 				{
 					char	   *host_end;
 					char	   *port;
-					char	   *entry_end;
 
-					while (isspace((unsigned char) *entry))
-						entry++;
-					entry_end = entry + strlen(entry);
-					while (entry_end > entry && isspace((unsigned char) entry_end[-1]))
-						*--entry_end = '\0';
+					entry = trim_in_place(entry);
 					/* a bracketed IPv6 address holds colons of its own */
 					host_end = (entry[0] == '[') ? strchr(entry, ']') : entry;
 					port = host_end ? strrchr(host_end, ':') : NULL;
@@ -420,7 +423,8 @@ check_own_value(const KprOwnOption *option, const char *value)
 			}
 
 		case KPR_VALUE_TOPIC_PATTERNS:
-			kpr_check_topic_patterns(psprintf("option \"%s\"", option->name), value);
+			kpr_check_topic_patterns(psprintf("option \"%s\"", option->name), value,
+									 ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE);
 			break;
 	}
 }

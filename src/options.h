@@ -18,7 +18,7 @@ extern bool kpr_option_is_secret(const char *name);
 extern bool kpr_option_is_own(const char *name);
 
 /* topic_filter: check a pattern list; does a topic match it? */
-extern void kpr_check_topic_patterns(const char *what, const char *value);
+extern void kpr_check_topic_patterns(const char *what, const char *value, int sqlstate);
 extern bool kpr_topic_matches(const char *patterns, const char *topic);
 
 /* Fill a request with a server's options and the caller's user mapping. */
