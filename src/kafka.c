@@ -103,26 +103,13 @@ kpr_kafka_argument(const char *name)
 	return kpr_request_get(kpr_session.request->arguments, name);
 }
 
-/* The topic_filter / include_internal in force: the argument, else the option. */
-const char *
-kpr_kafka_topic_filter(void)
+/* A function argument where the call gave one, else the server's option. */
+static const char *
+argument_or_option(const char *name)
 {
-	const char *filter = kpr_kafka_argument("topic_filter");
+	const char *value = kpr_kafka_argument(name);
 
-	return filter ? filter : kpr_kafka_option("topic_filter");
-}
-
-bool
-kpr_kafka_include_internal(void)
-{
-	const char *value = kpr_kafka_argument("include_internal");
-	bool		include = false;
-
-	if (value == NULL)
-		value = kpr_kafka_option("include_internal");
-	if (value != NULL)
-		(void) parse_bool(value, &include);
-	return include;
+	return value ? value : kpr_kafka_option(name);
 }
 
 /*
@@ -130,8 +117,8 @@ kpr_kafka_include_internal(void)
  * by the common convention, other names starting with an underscore
  * (_schemas, _confluent-*).
  */
-bool
-kpr_kafka_is_internal(const char *topic)
+static bool
+is_internal_topic(const char *topic)
 {
 	return topic[0] == '_';
 }
@@ -382,9 +369,13 @@ kpr_kafka_compare_name_to_topic(const void *name, const void *topic)
 const rd_kafka_metadata_topic_t **
 kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 {
-	const char *filter = kpr_kafka_topic_filter();
-	bool		include_internal = kpr_kafka_include_internal();
+	const char *filter = argument_or_option("topic_filter");
+	const char *include_value = argument_or_option("include_internal");
+	bool		include_internal = false;
 	const rd_kafka_metadata_topic_t **selected;
+
+	if (include_value != NULL)
+		(void) parse_bool(include_value, &include_internal);
 
 	selected = palloc(sizeof(*selected) * Max(metadata->topic_cnt, 1));
 	*count = 0;
@@ -394,7 +385,7 @@ kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 
 		if (topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
 			continue;
-		if (!include_internal && kpr_kafka_is_internal(topic->topic))
+		if (!include_internal && is_internal_topic(topic->topic))
 			continue;
 		if (filter != NULL && !kpr_topic_matches(filter, topic->topic))
 			continue;
@@ -576,7 +567,7 @@ list_topics(void)
 		values[0] = topic->topic;
 		values[1] = psprintf("%d", topic->partition_cnt);
 		values[2] = replication_factor > 0 ? psprintf("%d", replication_factor) : NULL;
-		values[3] = kpr_kafka_is_internal(topic->topic) ? "t" : "f";
+		values[3] = is_internal_topic(topic->topic) ? "t" : "f";
 		values[4] = configs[i].retention_ms;
 		values[5] = configs[i].cleanup_policy;
 		kpr_worker_send_row(6, values);

@@ -46,9 +46,6 @@ extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafk
 extern char *kpr_kafka_redact(const char *text);
 extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
-extern const char *kpr_kafka_topic_filter(void);
-extern bool kpr_kafka_include_internal(void);
-extern bool kpr_kafka_is_internal(const char *topic);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
