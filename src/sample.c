@@ -97,10 +97,26 @@ typedef struct SampleJob
 	int64		records_read[2];	/* every record delivered: [0] search, [1] sample */
 } SampleJob;
 
+/* Now, in milliseconds since the Unix epoch (Kafka's timestamps). */
+static int64
+unix_now_ms(void)
+{
+	return GetCurrentTimestamp() / 1000 +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
+}
+
 static int64
 boundary_ms(const SampleJob *job, int boundary)
 {
 	return job->first_midnight_ms + boundary * (MS_PER_DAY / job->boundaries_per_day);
+}
+
+/* One past the last partition of topic t: partitions are grouped by topic. */
+static int
+topic_partitions_end(const SampleJob *job, int topic_index)
+{
+	return topic_index + 1 < job->topic_count ?
+		job->first_partition[topic_index + 1] : job->partition_count;
 }
 
 /* The state of a partition a message came from; topics are sorted by name. */
@@ -115,8 +131,7 @@ find_partition(const SampleJob *job, const char *topic, int32 partition_id)
 	if (match == NULL)
 		return NULL;
 	topic_index = match - job->topics;
-	for (int i = job->first_partition[topic_index];
-		 i < job->partition_count && job->partitions[i].topic_index == topic_index; i++)
+	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
 		if (job->partitions[i].partition == partition_id)
 			return &job->partitions[i];
 	return NULL;
@@ -311,10 +326,11 @@ read_round(SampleJob *job, int sample_day)
 				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
 				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
 		{
-			mark_topic_gone(job, partition->topic_index, rd_kafka_err2str(message->err));
-			for (int i = 0; i < job->partition_count; i++)
-				if (job->partitions[i].topic_index == partition->topic_index &&
-					!job->partitions[i].answered)
+			int			gone = partition->topic_index;
+
+			mark_topic_gone(job, gone, rd_kafka_err2str(message->err));
+			for (int i = job->first_partition[gone]; i < topic_partitions_end(job, gone); i++)
+				if (!job->partitions[i].answered)
 				{
 					job->partitions[i].answered = true;
 					waiting--;
@@ -673,7 +689,7 @@ sample_sizes(SampleJob *job)
 static void
 send_rows(SampleJob *job)
 {
-	int64		now_ms = (GetCurrentTimestamp() / 1000) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
+	int64		now_ms = unix_now_ms();
 
 	for (int t = 0; t < job->topic_count; t++)
 	{
@@ -697,13 +713,11 @@ send_rows(SampleJob *job)
 			if (job->retention_ms[t] >= 0 && day_start < now_ms - job->retention_ms[t])
 				incomplete = true;
 
-			for (int i = 0; i < job->partition_count; i++)
+			for (int i = job->first_partition[t]; i < topic_partitions_end(job, t); i++)
 			{
 				PartitionState *partition = &job->partitions[i];
 				int64		partition_records;
 
-				if (partition->topic_index != t)
-					continue;
 				/* the log was truncated after this day began: records may be gone */
 				if (partition->low > 0 && partition->low < partition->high &&
 					partition->first_timestamp > day_start)
@@ -734,10 +748,9 @@ send_rows(SampleJob *job)
 					int			b = d * job->boundaries_per_day + h;
 					int64		hour_records = 0;
 
-					for (int i = 0; i < job->partition_count; i++)
-						if (job->partitions[i].topic_index == t)
-							hour_records += job->partitions[i].boundary_offsets[b + 1] -
-								job->partitions[i].boundary_offsets[b];
+					for (int i = job->first_partition[t]; i < topic_partitions_end(job, t); i++)
+						hour_records += job->partitions[i].boundary_offsets[b + 1] -
+							job->partitions[i].boundary_offsets[b];
 					peak_bytes = Max(peak_bytes, hour_records * mean_size);
 				}
 			}
@@ -772,7 +785,7 @@ kpr_kafka_sample_topics(void)
 
 	job.days = pg_strtoint32(kpr_kafka_argument("days"));
 	job.max_records = pg_strtoint32(kpr_kafka_argument("max_records_per_partition"));
-	today_ms = ((GetCurrentTimestamp() / USECS_PER_DAY) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * MS_PER_DAY;
+	today_ms = unix_now_ms() / MS_PER_DAY * MS_PER_DAY;	/* this UTC midnight */
 	job.first_midnight_ms = today_ms - job.days * MS_PER_DAY;
 
 	kpr_kafka_open(RD_KAFKA_CONSUMER);
