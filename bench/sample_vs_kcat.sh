@@ -43,6 +43,29 @@ now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 lo_bytes() { cat /sys/class/net/lo/statistics/tx_bytes 2>/dev/null || echo 0; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# time_reads NAME FUNCTION: runs FUNCTION (which prints a record count)
+# REPEATS times; each run is a line "run seconds records loopback_bytes" of
+# $work/NAME.txt.
+time_reads() {
+	local r n t0 t1 l0 l1
+	: >"$work/$1.txt"
+	for ((r = 1; r <= REPEATS; r++)); do
+		l0=$(lo_bytes); t0=$(now)
+		n=$("$2") || die "$2 failed"
+		t1=$(now); l1=$(lo_bytes)
+		echo "$r $(elapsed "$t0" "$t1") $n $((l1 - l0))" >>"$work/$1.txt"
+		note "  run $r: $n records in $(elapsed "$t0" "$t1")s"
+	done
+}
+# median_run NAME: "seconds records loopback_bytes" of the median run of
+# $work/NAME.txt (with an even count, the median time matches no run: then
+# the first run's records and 0 bytes).
+median_run() {
+	local secs
+	secs=$(awk '{ print $2 }' "$work/$1.txt" | median)
+	awk -v m="$secs" '$2 == m { print m, $3, $4; found = 1; exit }
+		END { if (!found) { getline first < FILENAME; split(first, f, " "); print m, f[3], 0 } }' "$work/$1.txt"
+}
 
 ###############################################################################
 # Inner part: runs under pg_virtualenv (PGHOST, PGPORT, PGUSER... are set).
@@ -247,20 +270,10 @@ kcat_full() {
 	done | wc -l
 }
 note "timing kcat reading every record of the window ($REPEATS runs, topic after topic)"
-: >"$work/kcat_full.txt"
-for ((r = 1; r <= REPEATS; r++)); do
-	l0=$(lo_bytes); t0=$(now)
-	n=$(kcat_full) || die "kcat (full read) failed"
-	t1=$(now); l1=$(lo_bytes)
-	echo "$r $(elapsed "$t0" "$t1") $n $((l1 - l0))" >>"$work/kcat_full.txt"
-	note "  run $r: $n records in $(elapsed "$t0" "$t1")s"
-	[[ "$n" == "$total_records" ]] || note "  WARNING: kcat read $n records, expected.csv says $total_records"
-done
-full_secs=$(awk '{ print $2 }' "$work/kcat_full.txt" | median)
-full_records=$(awk -v m="$full_secs" '$2 == m { print $3; exit }' "$work/kcat_full.txt")
-full_lo=$(awk -v m="$full_secs" '$2 == m { print $4; exit }' "$work/kcat_full.txt")
-[[ -n "$full_records" ]] || full_records=$(awk 'NR == 1 { print $3 }' "$work/kcat_full.txt")
-[[ -n "$full_lo" ]] || full_lo=0
+time_reads kcat_full kcat_full
+awk -v want="$total_records" '$3 != want { print "== WARNING: kcat run " $1 " read " $3 " records, expected.csv says " want }' \
+	"$work/kcat_full.txt" >&2
+read -r full_secs full_records full_lo < <(median_run kcat_full)
 
 # 5. kcat reads as many records as sample_topics did, spread over the same
 # partitions as evenly as their sizes allow (a partition smaller than its
@@ -300,19 +313,8 @@ kcat_partial() {
 		'exec kcat -C -b "$0" -t "$1" -p "$2" -o beginning -c "$3" -e -q -f "%T\n"' "$bootstrap" <"$plan" | wc -l
 }
 note "timing kcat reading $planned records$capped, -c N per partition over $(wc -l <"$plan") partitions ($REPEATS runs, $KCAT_JOBS at a time)"
-: >"$work/kcat_partial.txt"
-for ((r = 1; r <= REPEATS; r++)); do
-	l0=$(lo_bytes); t0=$(now)
-	n=$(kcat_partial) || die "kcat (partial read) failed"
-	t1=$(now); l1=$(lo_bytes)
-	echo "$r $(elapsed "$t0" "$t1") $n $((l1 - l0))" >>"$work/kcat_partial.txt"
-	note "  run $r: $n records in $(elapsed "$t0" "$t1")s"
-done
-part_secs=$(awk '{ print $2 }' "$work/kcat_partial.txt" | median)
-part_records=$(awk -v m="$part_secs" '$2 == m { print $3; exit }' "$work/kcat_partial.txt")
-part_lo=$(awk -v m="$part_secs" '$2 == m { print $4; exit }' "$work/kcat_partial.txt")
-[[ -n "$part_records" ]] || part_records=$(awk 'NR == 1 { print $3 }' "$work/kcat_partial.txt")
-[[ -n "$part_lo" ]] || part_lo=0
+time_reads kcat_partial kcat_partial
+read -r part_secs part_records part_lo < <(median_run kcat_partial)
 
 # 6. accuracy against expected.csv
 echo
