@@ -182,13 +182,19 @@ kpr_kafka_open(rd_kafka_type_t type)
 		set_property(conf, "enable.auto.offset.store", "false", &failed_name);
 		set_property(conf, "enable.partition.eof", "true", &failed_name);
 		/*
-		 * Reads are short: keep each fetch and the local queue small.  Not
-		 * queued.min.messages=1, though: measured on librdkafka 2.0.2, it
-		 * makes about one re-assignment in three stall for a second.
+		 * Reads are short: keep each fetch small.  The local queue keeps
+		 * librdkafka's large default limits on purpose: a partition whose
+		 * queue is over queued.min.messages or queued.max.messages.kbytes
+		 * stops fetching, and librdkafka 2.0.2 does not wake its broker
+		 * thread when the queue drains, so the next fetch waits for the
+		 * thread's 1 s block time.  Brokers send a whole stored batch (the
+		 * mock cluster up to 1 MB) whatever max.partition.fetch.bytes says,
+		 * so a 1 MB limit made half the sample rounds wait that second.
+		 * sample.c pauses each partition as soon as it has read enough, so
+		 * the queue never holds much more than one fetch.
 		 */
 		set_property(conf, "fetch.wait.max.ms", "10", &failed_name);
 		set_property(conf, "max.partition.fetch.bytes", "16384", &failed_name);
-		set_property(conf, "queued.max.messages.kbytes", "1024", &failed_name);
 		set_property(conf, "auto.offset.reset", "error", &failed_name);
 	}
 	if (failed_name != NULL)

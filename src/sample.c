@@ -24,10 +24,10 @@
  * (peak_interval_seconds 3600); with binary search it is not affordable and
  * both columns are NULL.
  *
- * Parallelism.  One consumer holds every partition (assign, never subscribe,
- * so no group and no seek-after-assign race); each round re-assigns all
- * partitions that still need a record, at the offset each needs, and takes
- * the first record each returns.
+ * Parallelism.  One consumer is assigned every partition once (assign, never
+ * subscribe, so no group is joined); each round resumes the partitions that
+ * need a record, seeks each to the offset it needs, takes the records it
+ * returns and pauses it again.
  *
  * Retention.  A day is left out of the result when data of it may already be
  * deleted: it starts before now - retention.ms (when the broker says), or a
@@ -95,6 +95,7 @@ typedef struct SampleJob
 	PartitionState *partitions; /* grouped by topic, in topic order */
 	int		   *first_partition;	/* per topic: index of its first partition */
 	int64		records_read[2];	/* every record delivered: [0] search, [1] sample */
+	bool		assigned;		/* the consumer holds every partition */
 } SampleJob;
 
 /* Now, in milliseconds since the Unix epoch (Kafka's timestamps). */
@@ -225,29 +226,134 @@ pause_partition(const PartitionState *partition)
 }
 
 /*
- * One parallel round of reads: every partition with wanted_offset >= 0 is
- * assigned at that offset, and the round ends when each has answered with
+ * Seek the partitions of list to their offsets, without waiting.  A
+ * partition librdkafka no longer knows belongs to a topic deleted meanwhile:
+ * its topic is marked gone (read_round stops waiting for it).  Returns the
+ * first other error.
+ */
+static rd_kafka_resp_err_t
+seek_partitions(SampleJob *job, rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_error_t *seek_error = rd_kafka_seek_partitions(kpr_session.client, list, 0);
+	rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (seek_error != NULL)
+	{
+		error = rd_kafka_error_code(seek_error);
+		rd_kafka_error_destroy(seek_error);
+	}
+	for (int i = 0; i < list->cnt && error == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+	{
+		rd_kafka_topic_partition_t *one = &list->elems[i];
+
+		if (one->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+			one->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+			one->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+		{
+			PartitionState *partition = find_partition(job, one->topic, one->partition);
+
+			mark_topic_gone(job, partition->topic_index, rd_kafka_err2str(one->err));
+			pause_partition(partition);
+		}
+		else if (one->err != RD_KAFKA_RESP_ERR__IN_PROGRESS)	/* started */
+			error = one->err;
+	}
+	return error;
+}
+
+/*
+ * Point the consumer at the offsets of wanted (the partitions that read this
+ * round, which read_round has marked not answered) and let only those fetch.
+ *
+ * The consumer is assigned every partition once, on the first round, and
+ * keeps them: later rounds resume and seek.  Re-assigning each round was the
+ * first design, and on librdkafka 2.0.2 about one single-record round in
+ * three then took a second: a partition rejoining its broker's fetcher can
+ * be found "not ready" by the broker thread, which then sleeps its full 1 s
+ * block time, whereas a seek of a partition the broker already serves wakes
+ * that thread (measured since: 0 slow rounds in 45).  Resume comes
+ * before seek so that the seek's wake-up finds the partition fetchable; both
+ * raise the partition's version barrier, so records fetched for an earlier
+ * position never reach rd_kafka_consumer_poll().
+ */
+static void
+start_fetching(SampleJob *job, rd_kafka_topic_partition_list_t *wanted)
+{
+	rd_kafka_resp_err_t error;
+
+	if (!job->assigned)
+	{
+		rd_kafka_topic_partition_list_t *everything = partition_list(job);
+		rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(job->partition_count);
+
+		/* partitions not wanted yet start at their end, paused at once */
+		for (int i = 0; i < everything->cnt; i++)
+		{
+			const PartitionState *partition = &job->partitions[i];
+
+			everything->elems[i].offset = partition->answered ?
+				partition->high : partition->wanted_offset;
+			if (partition->answered)
+				rd_kafka_topic_partition_list_add(idle, partition->topic, partition->partition);
+		}
+		error = rd_kafka_assign(kpr_session.client, everything);
+		rd_kafka_topic_partition_list_destroy(everything);
+		if (error == RD_KAFKA_RESP_ERR_NO_ERROR && idle->cnt > 0)
+			error = rd_kafka_pause_partitions(kpr_session.client, idle);
+		rd_kafka_topic_partition_list_destroy(idle);
+		job->assigned = true;
+	}
+	else
+	{
+		error = rd_kafka_resume_partitions(kpr_session.client, wanted);
+		if (error == RD_KAFKA_RESP_ERR_NO_ERROR)
+			error = seek_partitions(job, wanted);
+	}
+	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not position the consumer on server \"%s\"",
+						kpr_session.request->server_name),
+				 errdetail("librdkafka: %s", rd_kafka_err2str(error))));
+}
+
+/* Mark the partitions of deleted topics answered; returns how many were not. */
+static int
+stop_waiting_for_gone_topics(SampleJob *job)
+{
+	int			stopped = 0;
+
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+
+		if (job->topic_gone[partition->topic_index] && !partition->answered)
+		{
+			partition->answered = true;
+			stopped++;
+		}
+	}
+	return stopped;
+}
+
+/*
+ * One parallel round of reads: every partition with wanted_offset >= 0
+ * fetches from that offset, and the round ends when each has answered with
  * its first record at or after it (got_offset, got_timestamp), has reached
  * the end of its log (got_timestamp = INT64_MAX), or, when run_remaining > 1,
- * has delivered that many records into the sample of day sample_day.
- *
- * Cost, measured on librdkafka 2.0.2 with its mock cluster (50 partitions, 20
- * rounds): about half the rounds stall 1-2 s whenever the assignment changes
- * (unassign + assign: 10 of 20; assign without unassign: 15 of 20), so wall
- * time is rounds x stalls.  Fewer rounds, or positions that only move
- * forward within one assignment, is the way to a faster sample.
+ * has delivered that many records into the sample of day sample_day.  A
+ * partition is paused as soon as it has answered.
  */
 static void
 read_round(SampleJob *job, int sample_day)
 {
-	rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(job->partition_count);
+	rd_kafka_topic_partition_list_t *wanted = rd_kafka_topic_partition_list_new(job->partition_count);
 	int			waiting = 0;
 	int			round_partitions;
 	TimestampTz deadline;
 	TimestampTz round_start;
-	rd_kafka_resp_err_t error;
 
-	kpr_session.partitions = assignment;
+	kpr_session.partitions = wanted;
 	for (int i = 0; i < job->partition_count; i++)
 	{
 		PartitionState *partition = &job->partitions[i];
@@ -262,24 +368,18 @@ read_round(SampleJob *job, int sample_day)
 			continue;
 		}
 		partition->answered = false;
-		rd_kafka_topic_partition_list_add(assignment, partition->topic,
+		rd_kafka_topic_partition_list_add(wanted, partition->topic,
 										  partition->partition)->offset = partition->wanted_offset;
 		waiting++;
 	}
 	if (waiting == 0)
 	{
-		rd_kafka_topic_partition_list_destroy(assignment);
+		rd_kafka_topic_partition_list_destroy(wanted);
 		kpr_session.partitions = NULL;
 		return;
 	}
-
-	/* the session keeps the list until the round ends (see below) */
-	error = rd_kafka_assign(kpr_session.client, assignment);
-	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not assign partitions on server \"%s\"", kpr_session.request->server_name),
-				 errdetail("librdkafka: %s", rd_kafka_err2str(error))));
+	start_fetching(job, wanted);
+	waiting -= stop_waiting_for_gone_topics(job);
 
 	deadline = kpr_kafka_deadline();
 	round_start = GetCurrentTimestamp();
@@ -333,6 +433,7 @@ read_round(SampleJob *job, int sample_day)
 				if (!job->partitions[i].answered)
 				{
 					job->partitions[i].answered = true;
+					pause_partition(&job->partitions[i]);
 					waiting--;
 				}
 		}
@@ -386,13 +487,7 @@ read_round(SampleJob *job, int sample_day)
 	elog(DEBUG2, "sample_topics round: %d partitions in %ld ms", round_partitions,
 		 (long) ((GetCurrentTimestamp() - round_start) / 1000));
 
-	/*
-	 * Stop fetching before the next round re-assigns; pausing is a property
-	 * of the partition that would outlive the assignment, so undo it first.
-	 */
-	rd_kafka_resume_partitions(kpr_session.client, assignment);
-	rd_kafka_assign(kpr_session.client, NULL);
-	rd_kafka_topic_partition_list_destroy(assignment);
+	rd_kafka_topic_partition_list_destroy(wanted);
 	kpr_session.partitions = NULL;
 }
 
