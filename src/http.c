@@ -448,6 +448,7 @@ release_transfer(Transfer *transfer)
 		result->header_count = transfer->header_count;
 		transfer->response = NULL;
 		transfer->headers = NULL;
+		transfer->header_count = 0;
 	}
 	free(transfer->response);
 	free_headers(transfer->headers, transfer->header_count);
