@@ -930,10 +930,6 @@ attempt_ended(KprHttpClient *client, Transfer *transfer, CURLcode code)
 		case CURLE_USE_SSL_FAILED:
 			status = KPR_HTTP_TLS;
 			break;
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_URL_MALFORMAT:
-			status = KPR_HTTP_INVALID;
-			break;
 		default:
 			status = KPR_HTTP_FAILED;
 			break;

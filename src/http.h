@@ -21,7 +21,26 @@
  *		if (interrupted) CHECK_FOR_INTERRUPTS();
  *
  * The caller must make sure kpr_http_client_destroy() runs on every path,
- * an ERROR included (PG_FINALLY, or a memory-context reset callback).
+ * an ERROR included (PG_FINALLY, or a memory-context reset callback).  A
+ * client belongs to one thread.  The interrupted callback only reads flags
+ * (InterruptPending, and PostmasterIsAlive() if wanted): it must not
+ * ereport or CHECK_FOR_INTERRUPTS, since a longjmp out of the engine would
+ * skip its clean-up.
+ *
+ * Retries (each request is treated as idempotent: the metrics queries are
+ * reads, POST included), up to max_attempts attempts in all:
+ *	- 429: after Retry-After (seconds or an HTTP date), else after the
+ *	  largest rateLimit-reset value (relative seconds; every such header and
+ *	  every item of a comma list), else after the backoff;
+ *	- 503: after Retry-After if there is one, else the backoff;
+ *	- 408, other 5xx but 501 and 505, connection refused, reset or closed
+ *	  early, truncated body, attempt timeout: after the backoff,
+ *	  backoff_base_ms * 2^(attempt-1) capped at backoff_max_ms, of which a
+ *	  random half is dropped ("equal jitter");
+ *	- nothing else: 4xx, TLS, unresolved host, too large, too many redirects.
+ * A retry whose wait would end at or after the deadline, or a server's wait
+ * longer than max_retry_wait_ms, ends the request at once with
+ * KPR_HTTP_NO_TIME_TO_RETRY; the last attempt's http_status and error stay.
  *
  * What the engine guarantees:
  *	- no wait is longer than 100 ms between two calls of the interrupted
@@ -120,7 +139,8 @@ typedef struct KprHttpResult
 	int			curl_code;		/* CURLcode of the last attempt */
 	long		retry_wait_ms;	/* NO_TIME_TO_RETRY: the wait that was due */
 	long		new_connections;	/* connections opened, all attempts */
-	char		error[256];		/* last libcurl or engine error text, or "" */
+	char		error[256];		/* last libcurl or engine error text; "" after
+								 * a complete HTTP response of any status */
 	char	   *body;			/* last response body, NUL-terminated, never
 								 * NULL; at most max_response_bytes */
 	size_t		body_length;
@@ -136,7 +156,10 @@ extern int64_t kpr_http_now_ms(void);
 /* NULL options = all defaults.  NULL if out of memory. */
 extern KprHttpClient *kpr_http_client_create(const KprHttpOptions *options);
 
-/* Move the overall deadline (0 = none); it applies to transfers in flight. */
+/*
+ * Move the overall deadline (0 = none).  An earlier deadline applies to the
+ * transfers in flight at once; a later one from their next attempt.
+ */
 extern void kpr_http_set_deadline(KprHttpClient *client, int64_t deadline_ms);
 
 /*

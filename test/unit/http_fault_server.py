@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A misbehaving HTTP server on 127.0.0.1 for test_http (standard library only).
 
-Usage: http_fault_server.py PORT_FILE
+Usage: http_fault_server.py PORT_FILE [CERT_FILE KEY_FILE]
 Listens on a free port and writes its number to PORT_FILE once it accepts
-connections.  Each path is one behaviour; `key=` names a counter so that
+connections.  With a certificate and key it also serves the same paths over
+TLS on a second free port, written after the first on the same line.  Each path is one behaviour; `key=` names a counter so that
 "fail first, then succeed" paths can be used by several tests.
 
   /ok                    200 "hello"
@@ -24,12 +25,14 @@ connections.  Each path is one behaviour; `key=` names a counter so that
   /redirect              302 to /ok
   /redirect-other-host   302 to http://localhost:PORT/echo-auth (another host name)
   /redirect-loop         302 to itself
+  /redirect-to-plain     302 to http://127.0.0.1:PORT/ok (plain HTTP, for the TLS port)
 """
 import base64
 import email.utils
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -163,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/redirect-other-host":
             port = self.server.server_address[1]
             self.reply(302, "", headers=[("Location", "http://localhost:%d/echo-auth" % port)])
+        elif path == "/redirect-to-plain":
+            self.reply(302, "", headers=[("Location", "http://127.0.0.1:%d/ok" % self.server.plain_port)])
         elif path == "/redirect-loop":
             self.reply(302, "", headers=[("Location", "/redirect-loop")])
         else:
@@ -178,9 +183,19 @@ class Server(ThreadingHTTPServer):
 
 def main():
     server = Server(("127.0.0.1", 0), Handler)
+    server.plain_port = server.server_address[1]
+    ports = [server.server_address[1]]
+    if len(sys.argv) == 4:
+        tls_server = Server(("127.0.0.1", 0), Handler)
+        tls_server.plain_port = server.plain_port
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+        tls_server.socket = context.wrap_socket(tls_server.socket, server_side=True)
+        ports.append(tls_server.server_address[1])
+        threading.Thread(target=tls_server.serve_forever, daemon=True).start()
     port_file = sys.argv[1]
     with open(port_file + ".tmp", "w") as f:
-        f.write("%d\n" % server.server_address[1])
+        f.write(" ".join(str(p) for p in ports) + "\n")
     os.rename(port_file + ".tmp", port_file)
     server.serve_forever()
 

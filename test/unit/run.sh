@@ -32,7 +32,12 @@ case $mode in
 	*) echo "usage: $0 [asan|valgrind]" >&2; exit 2 ;;
 esac
 
-python3 "$here/http_fault_server.py" "$work/port" &
+# a throw-away certificate for 127.0.0.1, for the TLS checks
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+python3 "$here/http_fault_server.py" "$work/port" "$work/cert.pem" "$work/key.pem" &
 server_pid=$!
 tries=0
 while [ ! -s "$work/port" ]; do
@@ -43,14 +48,14 @@ while [ ! -s "$work/port" ]; do
 	fi
 	sleep 0.05
 done
-port=$(cat "$work/port")
+read -r port tls_port < "$work/port"
 
 if [ "$mode" = asan ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		"$binary" "$port"
+		"$binary" "$port" "$tls_port" "$work/cert.pem"
 else
 	valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
-		"$binary" "$port"
+		"$binary" "$port" "$tls_port" "$work/cert.pem"
 fi

@@ -2,7 +2,7 @@
  * test_http.c
  *		Behaviour of src/http.c against http_fault_server.py.
  *
- * Usage: test_http PORT
+ * Usage: test_http PORT TLS_PORT CA_FILE
  * Prints one "ok"/"not ok" line per check (TAP-like) and exits 1 if any
  * check failed.  Timing bounds are generous: they check behaviour (a wait
  * happened, an abort was prompt), not speed.
@@ -23,6 +23,8 @@
 #define PASSWORD_B64 "YXBpLWtleS0xOnMzY3IzdC1QYVNzVzByZA=="
 
 static int	port;
+static int	tls_port;
+static const char *ca_file;
 static int	checks;
 static int	failures;
 
@@ -455,14 +457,47 @@ test_follow_up(void)
 	check(connections <= 2, "4 requests, 2 in flight: %ld connections (reused)", connections);
 }
 
+/* Verification is on unless a CA file vouches for the peer; no downgrade. */
+static void
+test_tls(void)
+{
+	KprHttpOptions options = quick_options();
+	KprHttpResult *r;
+	long		elapsed;
+	char		address[128];
+
+	snprintf(address, sizeof(address), "https://127.0.0.1:%d/ok", tls_port);
+	r = run_one(&options, NULL, address, 1, &elapsed);
+	check(r->status == KPR_HTTP_TLS && r->attempts == 1,
+		  "self-signed peer, no CA file: tls, not retried");
+	kpr_http_result_free(r);
+
+	options.ca_file = ca_file;
+	r = run_one(&options, NULL, address, 1, &elapsed);
+	check(r->status == KPR_HTTP_OK && strcmp(r->body, "hello") == 0, "self-signed peer, its CA file: ok");
+	kpr_http_result_free(r);
+
+	snprintf(address, sizeof(address), "https://localhost:%d/ok", tls_port);
+	r = run_one(&options, NULL, address, 1, &elapsed);
+	check(r->status == KPR_HTTP_TLS, "certificate for 127.0.0.1 reached as localhost: tls (host checked)");
+	kpr_http_result_free(r);
+
+	snprintf(address, sizeof(address), "https://127.0.0.1:%d/redirect-to-plain", tls_port);
+	r = run_one(&options, NULL, address, 1, &elapsed);
+	check(r->status == KPR_HTTP_FAILED && r->http_status == 302,
+		  "https redirected to http: refused");
+	kpr_http_result_free(r);
+}
+
 int
 main(int argc, char **argv)
 {
-	if (argc != 2 || (port = atoi(argv[1])) <= 0)
+	if (argc != 4 || (port = atoi(argv[1])) <= 0 || (tls_port = atoi(argv[2])) <= 0)
 	{
-		fprintf(stderr, "usage: %s PORT\n", argv[0]);
+		fprintf(stderr, "usage: %s PORT TLS_PORT CA_FILE\n", argv[0]);
 		return 2;
 	}
+	ca_file = argv[3];
 	signal(SIGPIPE, SIG_IGN);
 	test_success();
 	test_rate_limits();
@@ -473,6 +508,7 @@ main(int argc, char **argv)
 	test_interrupt("/429-retry-after?key=c&s=10", "in a retry wait");
 	test_concurrency();
 	test_follow_up();
+	test_tls();
 	printf("1..%d\n# %d checks, %d failed\n", checks, checks, failures);
 	return failures ? 1 : 0;
 }
