@@ -1017,11 +1017,28 @@ perform(KprHttpClient *client)
 	int			running;
 	int			queued;
 	CURLMsg    *message;
+	CURLMcode	multi_code;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	curl_multi_perform(client->multi, &running);
+	multi_code = curl_multi_perform(client->multi, &running);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+
+	if (multi_code != CURLM_OK)
+	{
+		/* the multi handle itself failed (out of memory): end what it held */
+		Transfer   *transfer;
+
+		while ((transfer = client->active.head) != NULL)
+		{
+			curl_multi_remove_handle(client->multi, transfer->easy);
+			list_remove(&client->active, transfer);
+			snprintf(transfer->result->error, sizeof(transfer->result->error),
+					 "libcurl: %s", curl_multi_strerror(multi_code));
+			finish(client, transfer, KPR_HTTP_FAILED, NULL);
+		}
+		return;
+	}
 
 	while ((message = curl_multi_info_read(client->multi, &queued)) != NULL)
 	{
