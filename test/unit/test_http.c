@@ -350,6 +350,7 @@ test_interrupt(const char *path, const char *what)
 	KprHttpOptions options = quick_options();
 	KprHttpClient *client;
 	KprHttpRequest request = {0};
+	KprHttpResult *result;
 	int			calls = 0;
 	int64_t		returned;
 
@@ -359,8 +360,10 @@ test_interrupt(const char *path, const char *what)
 	request.url = url(path);
 	kpr_http_submit(client, &request);
 	interrupt_at = kpr_http_now_ms() + 300;
-	check(kpr_http_next_done(client) == NULL, "interrupt %s: next_done returns NULL", what);
+	result = kpr_http_next_done(client);
 	returned = kpr_http_now_ms();
+	check(result == NULL, "interrupt %s: next_done returns NULL", what);
+	kpr_http_result_free(result);
 	check(kpr_http_client_interrupted(client), "interrupt %s: client says interrupted", what);
 	check(returned - interrupt_at >= 0 && returned - interrupt_at < 200,
 		  "interrupt %s: returned %ld ms after the flag", what, (long) (returned - interrupt_at));
