@@ -72,6 +72,27 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) IS
 'Per topic and UTC day of the last complete days: records produced (exact, from offsets), average record size (key + value + headers, from at most max_records_per_partition records per partition), estimated bytes, and the busiest hour''s rate where the broker can say.';
 
+CREATE FUNCTION kpr.fetch_metrics(
+    server name,
+    first_day date,
+    last_day date,
+    topic_filter text DEFAULT NULL,
+    include_internal boolean DEFAULT NULL)
+RETURNS TABLE (
+    topic text,
+    day date,
+    bytes_in bigint,
+    records_in bigint,
+    bytes_out bigint,
+    records_out bigint,
+    peak_bytes_in_per_sec double precision,
+    peak_bytes_out_per_sec double precision)
+AS 'MODULE_PATHNAME', 'kpr_fetch_metrics'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr.fetch_metrics(name, date, date, text, boolean) IS
+'Per topic and UTC day from first_day to last_day (today ends now): bytes and records produced and consumed, and the peak produce and consume rates, from the server''s metrics source (Confluent Metrics API or Prometheus).  Every topic of the cluster gets a row per day, idle ones with zeros; a measure the source cannot report is NULL.';
+
 ------------------------------------------------------------------------------
 -- History
 ------------------------------------------------------------------------------

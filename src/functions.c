@@ -7,16 +7,24 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "options.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(kpr_list_topics);
 PG_FUNCTION_INFO_V1(kpr_sample_topics);
+PG_FUNCTION_INFO_V1(kpr_fetch_metrics);
+
+#define MS_PER_DAY		INT64CONST(86400000)
+/* days the Confluent Metrics API keeps: today and the 6 complete days before */
+#define CONFLUENT_RETENTION_DAYS	7
 
 static void
 add_argument(KprRequest *request, const char *name, char *value)
@@ -95,6 +103,86 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 	add_argument(request, "days", psprintf("%d", days));
 	add_argument(request, "max_records_per_partition", psprintf("%d", max_records));
 	add_argument(request, "offset_search", pstrdup(kpr_offset_search_name()));
+	add_topic_selection(request, fcinfo, 3, 4);
+	kpr_run_in_worker(fcinfo, request);
+	return (Datum) 0;
+}
+
+static char *
+date_text(DateADT day)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day)));
+}
+
+/*
+ * kpr.fetch_metrics(server name, first_day date, last_day date,
+ *					 topic_filter text, include_internal boolean)
+ *
+ * The day range is checked here, before a worker starts: in order, not in
+ * the future (today, UTC, is allowed and ends now), and within what the
+ * Confluent Metrics API keeps.
+ */
+Datum
+kpr_fetch_metrics(PG_FUNCTION_ARGS)
+{
+	KprRequest *request = new_request(KPR_TASK_FETCH_METRICS, fcinfo);
+	TimestampTz now = GetCurrentTimestamp();
+	DateADT		today = (DateADT) (now / USECS_PER_DAY);
+	DateADT		first_day;
+	DateADT		last_day;
+	const char *source = kpr_request_get(request->options, "metrics_source");
+	int64		epoch_ms = (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
+	int64		end_ms;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("first_day and last_day must not be NULL")));
+	first_day = PG_GETARG_DATEADT(1);
+	last_day = PG_GETARG_DATEADT(2);
+	if (DATE_NOT_FINITE(first_day) || DATE_NOT_FINITE(last_day))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first_day and last_day must be finite dates")));
+	if (first_day > last_day)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first_day %s is after last_day %s", date_text(first_day), date_text(last_day)),
+				 errhint("Give the earlier day first.")));
+	if (last_day > today)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("last_day %s is in the future", date_text(last_day)),
+				 errdetail("Today is %s in UTC; days are UTC days, and today's numbers end now.",
+						   date_text(today))));
+	if (last_day - first_day >= 366)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at most 366 days can be fetched at once, not %d", last_day - first_day + 1)));
+	if (source == NULL || (strcmp(source, "confluent") != 0 && strcmp(source, "prometheus") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no metrics source to fetch from", request->server_name),
+				 errdetail("Its option \"metrics_source\" is %s.",
+						   source ? psprintf("'%s'", source) : "not set"),
+				 errhint("Set metrics_source to 'confluent' or 'prometheus'; for a cluster without either, use kpr.sample_topics.")));
+	if (strcmp(source, "confluent") == 0 && first_day <= today - CONFLUENT_RETENTION_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("first_day %s is older than the Confluent Metrics API keeps", date_text(first_day)),
+				 errdetail("The API keeps %d days of data, so the oldest complete day it still has is %s.",
+						   CONFLUENT_RETENTION_DAYS, date_text(today - CONFLUENT_RETENTION_DAYS + 1)),
+				 errhint("Collect daily (see kpr.collect and pg_cron) to build a longer history.")));
+
+	end_ms = Min((last_day + 1) * MS_PER_DAY, now / 1000) + epoch_ms;
+	add_argument(request, "first_day_ms", psprintf(INT64_FORMAT, first_day * MS_PER_DAY + epoch_ms));
+	add_argument(request, "days", psprintf("%d", last_day - first_day + 1));
+	add_argument(request, "end_ms", psprintf(INT64_FORMAT, end_ms));
+	add_argument(request, "http_timeout_ms", psprintf("%d", kpr_http_timeout_ms));
+	if (StatementTimeout > 0)
+		add_argument(request, "statement_deadline",
+					 psprintf(INT64_FORMAT, GetCurrentStatementStartTimestamp() +
+							  (int64) StatementTimeout * 1000));
 	add_topic_selection(request, fcinfo, 3, 4);
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;

@@ -29,6 +29,7 @@
 
 #include "kafka.h"
 #include "kafka_session.h"
+#include "metrics.h"
 #include "options.h"
 
 KafkaSession kpr_session;
@@ -54,6 +55,9 @@ kpr_kafka_run(KprRequest *request)
 			break;
 		case KPR_TASK_SAMPLE_TOPICS:
 			kpr_kafka_sample_topics();
+			break;
+		case KPR_TASK_FETCH_METRICS:
+			kpr_metrics_fetch();
 			break;
 		default:
 			elog(ERROR, "unknown kafka_partition_recommender task %d", request->task);
@@ -368,6 +372,24 @@ kpr_kafka_compare_name_to_topic(const void *name, const void *topic)
 }
 
 /*
+ * Does the call's selection (topic_filter, include_internal: the arguments,
+ * else the server's options) take this topic?
+ */
+bool
+kpr_kafka_topic_selected(const char *topic)
+{
+	const char *filter = argument_or_option("topic_filter");
+	const char *include_value = argument_or_option("include_internal");
+	bool		include_internal = false;
+
+	if (include_value != NULL)
+		(void) parse_bool(include_value, &include_internal);
+	if (!include_internal && is_internal_topic(topic))
+		return false;
+	return filter == NULL || kpr_topic_matches(filter, topic);
+}
+
+/*
  * The topics of the cluster that topic_filter and include_internal select,
  * sorted by name.  Topics the metadata reports as unknown (deleted while we
  * looked) are left out.
@@ -375,13 +397,7 @@ kpr_kafka_compare_name_to_topic(const void *name, const void *topic)
 const rd_kafka_metadata_topic_t **
 kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 {
-	const char *filter = argument_or_option("topic_filter");
-	const char *include_value = argument_or_option("include_internal");
-	bool		include_internal = false;
 	const rd_kafka_metadata_topic_t **selected;
-
-	if (include_value != NULL)
-		(void) parse_bool(include_value, &include_internal);
 
 	selected = palloc(sizeof(*selected) * Max(metadata->topic_cnt, 1));
 	*count = 0;
@@ -391,11 +407,8 @@ kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 
 		if (topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
 			continue;
-		if (!include_internal && is_internal_topic(topic->topic))
-			continue;
-		if (filter != NULL && !kpr_topic_matches(filter, topic->topic))
-			continue;
-		selected[(*count)++] = topic;
+		if (kpr_kafka_topic_selected(topic->topic))
+			selected[(*count)++] = topic;
 	}
 	qsort(selected, *count, sizeof(*selected), compare_topics);
 	return selected;

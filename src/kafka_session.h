@@ -41,6 +41,7 @@ extern void kpr_kafka_poll(void);
 extern void kpr_kafka_raise_connection_error(void) pg_attribute_noreturn();
 extern TimestampTz kpr_kafka_deadline(void);
 extern const rd_kafka_metadata_t *kpr_kafka_metadata(void);
+extern bool kpr_kafka_topic_selected(const char *topic);
 extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata,
 																	int *count);
 extern char *kpr_kafka_redact(const char *text);

@@ -20,6 +20,7 @@ PG_MODULE_MAGIC;
 
 int			kpr_max_workers = 4;
 int			kpr_kafka_timeout_ms = 30000;
+int			kpr_http_timeout_ms = 30000;
 int			kpr_offset_search = KPR_OFFSET_SEARCH_AUTO;
 
 static const struct config_enum_entry offset_search_options[] = {
@@ -52,6 +53,14 @@ _PG_init(void)
 							"How long a kpr call waits for the Kafka cluster to answer before it fails.",
 							"Bounds connecting, metadata and each offset or configuration request; statement_timeout still applies to the whole call.",
 							&kpr_kafka_timeout_ms,
+							30000, 100, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kpr.http_timeout",
+							"How long one HTTP request to a metrics service may take.",
+							"Bounds each attempt of each request to the Confluent Metrics API or Prometheus, connecting included; failed attempts are retried while statement_timeout allows.",
+							&kpr_http_timeout_ms,
 							30000, 100, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);

@@ -53,7 +53,8 @@ typedef enum KprValueKind
 	KPR_VALUE_METRICS_SOURCE,
 	KPR_VALUE_URL,
 	KPR_VALUE_BOOTSTRAP,
-	KPR_VALUE_TOPIC_PATTERNS
+	KPR_VALUE_TOPIC_PATTERNS,
+	KPR_VALUE_SERVER_FILE		/* a path the server reads: superusers only */
 } KprValueKind;
 
 typedef struct KprOwnOption
@@ -68,6 +69,7 @@ static const KprOwnOption own_options[] = {
 	{"metrics_source", KPR_ON_SERVER, KPR_VALUE_METRICS_SOURCE},
 	{"metrics_url", KPR_ON_SERVER, KPR_VALUE_URL},
 	{"cluster_id", KPR_ON_SERVER, KPR_VALUE_WORD},
+	{"metrics_ca_file", KPR_ON_SERVER, KPR_VALUE_SERVER_FILE},
 	{"topic_filter", KPR_ON_SERVER, KPR_VALUE_TOPIC_PATTERNS},
 	{"include_internal", KPR_ON_SERVER, KPR_VALUE_BOOL},
 	{"metrics_api_key", KPR_ON_USER_MAPPING, KPR_VALUE_WORD},
@@ -312,6 +314,18 @@ check_own_value(const KprOwnOption *option, const char *value)
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
 							 errdetail("The value must not contain white space.")));
+			break;
+
+		case KPR_VALUE_SERVER_FILE:
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("only superusers may set option \"%s\"", option->name),
+						 errdetail("It makes the database server's operating-system account read a file.")));
+			if (!is_absolute_path(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must be an absolute path", option->name)));
 			break;
 
 		case KPR_VALUE_BOOL:

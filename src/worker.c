@@ -150,6 +150,21 @@ deserialize_request(StringInfo buffer, KprRequest *request)
 }
 
 const char *
+kpr_task_name(KprTask task)
+{
+	switch (task)
+	{
+		case KPR_TASK_LIST_TOPICS:
+			return "list_topics";
+		case KPR_TASK_SAMPLE_TOPICS:
+			return "sample_topics";
+		case KPR_TASK_FETCH_METRICS:
+			return "fetch_metrics";
+	}
+	return "unknown task";
+}
+
+const char *
 kpr_request_get(List *pairs, const char *name)
 {
 	ListCell   *cell;
@@ -444,7 +459,7 @@ kpr_worker_main(Datum main_arg)
 	claim_worker_slot(request.max_workers);
 	pgstat_report_activity(STATE_RUNNING,
 						   psprintf("%s on server %s",
-									request.task == KPR_TASK_LIST_TOPICS ? "list_topics" : "sample_topics",
+									kpr_task_name(request.task),
 									request.server_name));
 
 	kpr_kafka_run(&request);

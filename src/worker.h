@@ -17,7 +17,8 @@
 typedef enum KprTask
 {
 	KPR_TASK_LIST_TOPICS = 1,
-	KPR_TASK_SAMPLE_TOPICS
+	KPR_TASK_SAMPLE_TOPICS,
+	KPR_TASK_FETCH_METRICS
 } KprTask;
 
 typedef struct KprRequest
@@ -40,6 +41,9 @@ extern void kpr_run_in_worker(FunctionCallInfo fcinfo, KprRequest *request);
 /* Worker side: send one result row; values[i] == NULL is SQL NULL. */
 extern void kpr_worker_send_row(int nfields, const char *const *values);
 
+/* "list_topics", ... for messages. */
+extern const char *kpr_task_name(KprTask task);
+
 /* Worker side: the value of a request option or argument, or NULL. */
 extern const char *kpr_request_get(List *pairs, const char *name);
 
@@ -49,6 +53,7 @@ extern PGDLLEXPORT void kpr_worker_main(Datum main_arg);
 /* Settings (src/kpr.c); the worker gets their values through the request. */
 extern int	kpr_max_workers;
 extern int	kpr_kafka_timeout_ms;
+extern int	kpr_http_timeout_ms;
 extern int	kpr_offset_search;
 
 typedef enum KprOffsetSearch

@@ -1,0 +1,417 @@
+/*
+ * metrics.c
+ *		kpr.fetch_metrics in the worker: the topic list from the Kafka
+ *		cluster, the traffic table the sources fill, the rows it becomes, and
+ *		the HTTP client (http.c) wrapped for a PostgreSQL worker.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "kafka_session.h"
+#include "metrics.h"
+
+#define MS_PER_DAY		INT64CONST(86400000)
+/* Kafka topic names are at most 249 bytes */
+#define TOPIC_KEY_SIZE	256
+/* the largest response a metrics service may send (one page of a query) */
+#define MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
+
+typedef struct TrafficEntry
+{
+	char		topic[TOPIC_KEY_SIZE];	/* hash key */
+	double	   *values;			/* [measure * days + day]; NAN: not reported */
+} TrafficEntry;
+
+struct KprTrafficTable
+{
+	KprMetricsWindow window;
+	bool		provided[KPR_MEASURE_COUNT];
+	HTAB	   *topics;
+};
+
+static KprHttpClient *http_client;
+static KprHttpResult *http_result;	/* handed out, not yet given back */
+static bool http_exit_callback_registered;
+
+KprTrafficTable *
+kpr_traffic_create(const KprMetricsWindow *window)
+{
+	KprTrafficTable *table = palloc0(sizeof(KprTrafficTable));
+	HASHCTL		control = {0};
+
+	table->window = *window;
+	control.keysize = TOPIC_KEY_SIZE;
+	control.entrysize = sizeof(TrafficEntry);
+	control.hcxt = CurrentMemoryContext;
+	table->topics = hash_create("kpr traffic", 1024, &control,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	return table;
+}
+
+void
+kpr_traffic_provides(KprTrafficTable *table, KprMeasure measure)
+{
+	table->provided[measure] = true;
+}
+
+static TrafficEntry *
+traffic_entry(KprTrafficTable *table, const char *topic)
+{
+	char		key[TOPIC_KEY_SIZE] = {0};
+	TrafficEntry *entry;
+	bool		found;
+
+	strlcpy(key, topic, sizeof(key));
+	entry = hash_search(table->topics, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		int			count = KPR_MEASURE_COUNT * table->window.days;
+
+		entry->values = MemoryContextAlloc(table->topics->hcxt, sizeof(double) * count);
+		for (int i = 0; i < count; i++)
+			entry->values[i] = NAN;
+	}
+	return entry;
+}
+
+/* The value slot of topic's day holding time_ms, or NULL outside the window. */
+static double *
+traffic_slot(KprTrafficTable *table, const char *topic, int64 time_ms, KprMeasure measure)
+{
+	int64		day;
+
+	if (time_ms < table->window.first_day_ms)
+		return NULL;
+	day = (time_ms - table->window.first_day_ms) / MS_PER_DAY;
+	if (day >= table->window.days || strlen(topic) >= TOPIC_KEY_SIZE ||
+		!kpr_kafka_topic_selected(topic))
+		return NULL;
+	return &traffic_entry(table, topic)->values[measure * table->window.days + day];
+}
+
+void
+kpr_traffic_set(KprTrafficTable *table, const char *topic, int64 time_ms,
+				KprMeasure measure, double value)
+{
+	double	   *slot = traffic_slot(table, topic, time_ms, measure);
+
+	if (slot != NULL)
+		*slot = value;
+}
+
+void
+kpr_traffic_max(KprTrafficTable *table, const char *topic, int64 time_ms,
+				KprMeasure measure, double value)
+{
+	double	   *slot = traffic_slot(table, topic, time_ms, measure);
+
+	if (slot != NULL && (isnan(*slot) || value > *slot))
+		*slot = value;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static char *
+format_measure(KprMeasure measure, double value)
+{
+	/* totals are whole bytes and records; rates keep their fraction */
+	if (measure == KPR_PEAK_BYTES_IN_PER_SEC || measure == KPR_PEAK_BYTES_OUT_PER_SEC)
+		return psprintf("%.17g", value);
+	return psprintf("%.0f", rint(value));
+}
+
+/*
+ * One row per topic and day, for the cluster's topics (topics[]) and every
+ * other topic the source reported, sorted by topic.
+ */
+static void
+send_rows(KprTrafficTable *table, char **cluster_topics, int cluster_topic_count)
+{
+	int			total = cluster_topic_count + hash_get_num_entries(table->topics);
+	char	  **names = palloc(sizeof(char *) * Max(total, 1));
+	int			count = 0;
+	HASH_SEQ_STATUS scan;
+	TrafficEntry *entry;
+
+	for (int i = 0; i < cluster_topic_count; i++)
+		names[count++] = cluster_topics[i];
+	hash_seq_init(&scan, table->topics);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		names[count++] = entry->topic;
+	qsort(names, count, sizeof(char *), compare_names);
+
+	for (int i = 0; i < count; i++)
+	{
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		entry = hash_search(table->topics, names[i], HASH_FIND, NULL);
+		for (int day = 0; day < table->window.days; day++)
+		{
+			const char *values[2 + KPR_MEASURE_COUNT];
+			char		day_text[16];
+			int			year,
+						month,
+						mday;
+
+			j2date(UNIX_EPOCH_JDATE + (int) (table->window.first_day_ms / MS_PER_DAY) + day,
+				   &year, &month, &mday);
+			snprintf(day_text, sizeof(day_text), "%04d-%02d-%02d", year, month, mday);
+			values[0] = names[i];
+			values[1] = day_text;
+			for (int m = 0; m < KPR_MEASURE_COUNT; m++)
+			{
+				double		value = entry ? entry->values[m * table->window.days + day] : NAN;
+
+				if (!table->provided[m])
+					values[2 + m] = NULL;
+				else
+					values[2 + m] = format_measure(m, isnan(value) ? 0 : value);
+			}
+			kpr_worker_send_row(2 + KPR_MEASURE_COUNT, values);
+		}
+	}
+}
+
+/* Exit callback: an ERROR or FATAL ended the task with requests in flight. */
+static void
+release_http(int code, Datum arg)
+{
+	if (http_result != NULL)
+		kpr_http_result_free(http_result);
+	http_result = NULL;
+	kpr_http_client_destroy(http_client);
+	http_client = NULL;
+}
+
+/* Only reads a flag: the engine must not be left by a longjmp. */
+static bool
+interrupt_pending(void *arg)
+{
+	return InterruptPending;
+}
+
+const char *
+kpr_metrics_option(const char *name)
+{
+	return kpr_kafka_option(name);
+}
+
+/*
+ * The worker's HTTP client: per-attempt timeout kpr.http_timeout, overall
+ * deadline the statement's (statement_timeout), TLS verified against the
+ * system's CAs or the server's metrics_ca_file.
+ */
+KprHttpClient *
+kpr_metrics_http_client(int max_in_flight)
+{
+	KprHttpOptions options = {0};
+	const char *deadline_text = kpr_kafka_argument("statement_deadline");
+	int			timeout_ms = pg_strtoint32(kpr_kafka_argument("http_timeout_ms"));
+
+	if (!http_exit_callback_registered)
+	{
+		before_shmem_exit(release_http, 0);
+		http_exit_callback_registered = true;
+	}
+	options.max_in_flight = max_in_flight;
+	options.connect_timeout_ms = Min(timeout_ms, kpr_session.request->kafka_timeout_ms);
+	options.request_timeout_ms = timeout_ms;
+	options.max_response_bytes = MAX_RESPONSE_BYTES;
+	options.ca_file = kpr_metrics_option("metrics_ca_file");
+	options.interrupted = interrupt_pending;
+	if (deadline_text != NULL)
+	{
+		TimestampTz deadline = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(deadline_text)));
+		long		remaining_ms = (deadline - GetCurrentTimestamp()) / 1000;
+
+		options.deadline_ms = kpr_http_now_ms() + Max(remaining_ms, 1);
+	}
+	http_client = kpr_http_client_create(&options);
+	if (http_client == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return http_client;
+}
+
+/*
+ * The next finished request, or NULL when none is left.  The caller gives it
+ * back with kpr_metrics_http_done().
+ */
+KprHttpResult *
+kpr_metrics_http_next(void)
+{
+	Assert(http_result == NULL);
+	http_result = kpr_http_next_done(http_client);
+	if (http_result == NULL && kpr_http_client_interrupted(http_client))
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* an interrupt that did not end the worker still ends the call */
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling the metrics requests because of an interrupt")));
+	}
+	return http_result;
+}
+
+void
+kpr_metrics_http_done(KprHttpResult *result)
+{
+	Assert(result == http_result);
+	kpr_http_result_free(result);
+	http_result = NULL;
+}
+
+char *
+kpr_metrics_body_excerpt(const KprHttpResult *result)
+{
+	StringInfoData excerpt;
+
+	initStringInfo(&excerpt);
+	for (size_t i = 0; i < result->body_length && i < 300; i++)
+	{
+		unsigned char c = result->body[i];
+
+		appendStringInfoChar(&excerpt, c >= 0x20 && c < 0x7f ? c : ' ');
+	}
+	if (result->body_length > 300)
+		appendStringInfoString(&excerpt, "...");
+	return excerpt.data;
+}
+
+void
+kpr_metrics_raise_http_error(const KprHttpResult *result, const char *service, const char *what)
+{
+	const char *server = kpr_session.request->server_name;
+	const char *key = kpr_metrics_option("metrics_api_key");
+
+	switch (result->status)
+	{
+		case KPR_HTTP_HTTP_ERROR:
+			if (result->http_status == 401)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+						 errmsg("the %s of server \"%s\" refused the credentials of user \"%s\"%s%s%s",
+								service, server, kpr_session.request->user_name,
+								key ? " (API key \"" : "", key ? key : "", key ? "\")" : ""),
+						 errdetail("HTTP 401: %s", kpr_metrics_body_excerpt(result)),
+						 errhint("Check metrics_api_key and metrics_api_secret in the user mapping.")));
+			if (result->http_status == 403)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("the %s of server \"%s\" refused %s to user \"%s\"",
+								service, server, what, kpr_session.request->user_name),
+						 errdetail("HTTP 403: %s", kpr_metrics_body_excerpt(result)),
+						 errhint("The API key needs a metrics role (such as MetricsViewer) on the cluster, and the option \"cluster_id\" must name a cluster the key may read.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the %s of server \"%s\" answered %s with HTTP %ld after %d attempt(s)",
+							service, server, what, result->http_status, result->attempts),
+					 errdetail("%s", kpr_metrics_body_excerpt(result))));
+			break;
+		case KPR_HTTP_CONNECT_FAILED:
+		case KPR_HTTP_TLS:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not reach the %s of server \"%s\" for %s",
+							service, server, what),
+					 errdetail("%s (%s, %d attempt(s))", result->error,
+							   kpr_http_status_name(result->status), result->attempts),
+					 errhint(result->status == KPR_HTTP_TLS ?
+							 "The service's certificate could not be verified; a superuser can name a CA bundle in the server option \"metrics_ca_file\"." :
+							 "Check the server option \"metrics_url\".")));
+			break;
+		case KPR_HTTP_TIMEOUT:
+		case KPR_HTTP_DEADLINE:
+		case KPR_HTTP_NO_TIME_TO_RETRY:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the %s of server \"%s\" did not answer %s in time",
+							service, server, what),
+					 errdetail("%s after %d attempt(s)%s%s", kpr_http_status_name(result->status),
+							   result->attempts,
+							   result->http_status ? psprintf(", last HTTP status %ld", result->http_status) : "",
+							   result->status == KPR_HTTP_NO_TIME_TO_RETRY ?
+							   psprintf("; the next attempt was due in %ld ms", result->retry_wait_ms) : ""),
+					 errhint("kpr.http_timeout bounds each request and statement_timeout the whole call.")));
+			break;
+		case KPR_HTTP_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_REPLY_HANDLE),
+					 errmsg("the %s of server \"%s\" sent more than %d MB for %s",
+							service, server, MAX_RESPONSE_BYTES / (1024 * 1024), what)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the request of %s to the %s of server \"%s\" failed",
+							what, service, server),
+					 errdetail("%s: %s (%d attempt(s))", kpr_http_status_name(result->status),
+							   result->error, result->attempts)));
+	}
+	pg_unreachable();
+}
+
+/*
+ * KPR_TASK_FETCH_METRICS: the Kafka cluster's topics (for zero rows of idle
+ * topics, and Confluent's cluster id), then the source's numbers.
+ */
+void
+kpr_metrics_fetch(void)
+{
+	KprMetricsWindow window;
+	const char *source = kpr_metrics_option("metrics_source");
+	const rd_kafka_metadata_topic_t **topics;
+	char	  **topic_names;
+	int			topic_count;
+	char	   *cluster_id;
+	KprTrafficTable *table;
+
+	window.first_day_ms = DatumGetInt64(DirectFunctionCall1(int8in,
+															CStringGetDatum(kpr_kafka_argument("first_day_ms"))));
+	window.days = pg_strtoint32(kpr_kafka_argument("days"));
+	window.end_ms = DatumGetInt64(DirectFunctionCall1(int8in,
+													  CStringGetDatum(kpr_kafka_argument("end_ms"))));
+
+	kpr_kafka_open(RD_KAFKA_PRODUCER);
+	topics = kpr_kafka_selected_topics(kpr_kafka_metadata(), &topic_count);
+	topic_names = palloc(sizeof(char *) * Max(topic_count, 1));
+	for (int i = 0; i < topic_count; i++)
+		topic_names[i] = pstrdup(topics[i]->topic);
+	cluster_id = rd_kafka_clusterid(kpr_session.client, 0);
+	if (cluster_id != NULL)
+	{
+		char	   *copy = pstrdup(cluster_id);
+
+		rd_kafka_mem_free(kpr_session.client, cluster_id);
+		cluster_id = copy;
+	}
+	/* the HTTP part needs no Kafka connection */
+	kpr_kafka_close();
+
+	table = kpr_traffic_create(&window);
+	if (source != NULL && strcmp(source, "confluent") == 0)
+		kpr_confluent_fetch(&window, table, cluster_id);
+	else if (source != NULL && strcmp(source, "prometheus") == 0)
+		kpr_prometheus_fetch(&window, table);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no metrics source to fetch from",
+						kpr_session.request->server_name),
+				 errhint("Set the server option \"metrics_source\" to 'confluent' or 'prometheus'; with 'sampling', use kpr.sample_topics.")));
+
+	send_rows(table, topic_names, topic_count);
+}
