@@ -7,12 +7,12 @@
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/sample.o \
-	src/http.o
+	src/http.o src/metrics.o src/confluent_response.o src/metrics_confluent.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install fdw_validator model settings privileges \
-	kafka_list_topics kafka_sample_topics kafka_faults workers_left
+	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out

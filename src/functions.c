@@ -11,7 +11,9 @@
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "storage/proc.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -108,10 +110,16 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* YYYY-MM-DD whatever DateStyle says: days in messages are UTC days. */
 static char *
 date_text(DateADT day)
 {
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day)));
+	int			year,
+				month,
+				mday;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
+	return psprintf("%04d-%02d-%02d", year, month, mday);
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
@@ -35,6 +36,7 @@ struct KprTrafficTable
 	KprMetricsWindow window;
 	bool		provided[KPR_MEASURE_COUNT];
 	HTAB	   *topics;
+	MemoryContext context;		/* of the entries' value arrays */
 };
 
 static KprHttpClient *http_client;
@@ -51,6 +53,7 @@ kpr_traffic_create(const KprMetricsWindow *window)
 	control.keysize = TOPIC_KEY_SIZE;
 	control.entrysize = sizeof(TrafficEntry);
 	control.hcxt = CurrentMemoryContext;
+	table->context = CurrentMemoryContext;
 	table->topics = hash_create("kpr traffic", 1024, &control,
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	return table;
@@ -75,7 +78,7 @@ traffic_entry(KprTrafficTable *table, const char *topic)
 	{
 		int			count = KPR_MEASURE_COUNT * table->window.days;
 
-		entry->values = MemoryContextAlloc(table->topics->hcxt, sizeof(double) * count);
+		entry->values = MemoryContextAlloc(table->context, sizeof(double) * count);
 		for (int i = 0; i < count; i++)
 			entry->values[i] = NAN;
 	}

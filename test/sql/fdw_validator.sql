@@ -131,3 +131,11 @@ SELECT srvname, array_length(umoptions, 1) AS option_count FROM pg_user_mappings
 SET client_min_messages = warning;
 DROP SERVER minimal, confluent_cloud, self_managed, sampled CASCADE;
 RESET client_min_messages;
+
+-- metrics_ca_file: a file the server reads, so an absolute path (and, see
+-- privileges, superusers only).
+CREATE SERVER ca_relative FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers '127.0.0.1:9092', metrics_ca_file 'certs/ca.pem');
+CREATE SERVER ca_absolute FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers '127.0.0.1:9092', metrics_ca_file '/etc/ssl/certs/ca-certificates.crt');
+DROP SERVER ca_absolute;

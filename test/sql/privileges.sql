@@ -52,6 +52,7 @@ CREATE SERVER file_reader FOREIGN DATA WRAPPER kafka_partition_recommender
 ALTER SERVER operator_cluster OPTIONS (ADD "sasl.kerberos.kinit.cmd" 'touch /tmp/owned');
 ALTER USER MAPPING FOR CURRENT_USER SERVER operator_cluster
     OPTIONS (ADD "ssl.key.location" '/var/lib/postgresql/server.key');
+ALTER SERVER operator_cluster OPTIONS (ADD metrics_ca_file '/etc/passwd');
 -- nor write history or the inventory, which only collection writes
 DELETE FROM kpr.consumption_daily;
 RESET ROLE;
