@@ -1,8 +1,11 @@
 # PGXS build for the kafka_partition_recommender extension.
 #
 #   make && make install            build and install into the PostgreSQL found by pg_config
-#   make installcheck               run the pg_regress suite against a running server
-#   scripts/test.sh                 everything from a fresh Debian machine (see README.md)
+#   make installcheck               run the fast pg_regress suite against a running server
+#   make installcheck REGRESS="$$(make -s print-integration)"
+#                                   the integration suite (needs the real broker's
+#                                   KPR_BROKER_* environment, see scripts/test.sh)
+#   scripts/test.sh [--fast]        everything from a fresh Debian machine (see README.md)
 
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
@@ -14,6 +17,8 @@ PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured
 REGRESS = install fdw_validator model settings privileges \
 	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
+# against the real Kafka broker of test/fixtures/kafka_broker
+INTEGRATION = integration_broker
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
 
@@ -35,3 +40,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies; a changed struct must rebuild all.
 $(OBJS): $(wildcard src/*.h)
+
+.PHONY: print-integration
+print-integration:
+	@echo $(INTEGRATION)

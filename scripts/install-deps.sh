@@ -13,6 +13,12 @@ packages=(
 	pkg-config                # library flags for the Makefile
 	make
 	gcc
+	python3                   # the local Confluent Metrics API and Prometheus fixtures
+	prometheus                # a real Prometheus for the Prometheus source's tests
+	curl                      # fixture readiness checks
+	openssl                   # a throw-away certificate for the HTTP unit test's TLS checks
+	openjdk-17-jre-headless   # integration suite: the real Kafka broker
+	maven                     # integration suite: Kafka's jars from Maven Central
 )
 
 missing=()

@@ -3,15 +3,26 @@
 #   1. installs the Debian packages listed in scripts/install-deps.sh;
 #   2. builds the extension with warnings as errors and installs it into
 #      PostgreSQL 15 (as root, or through sudo);
-#   3. starts the peers of the fast suite on 127.0.0.1: a librdkafka mock
-#      cluster with the topics of test/fixtures/kafka_mock/regress.spec, and a
-#      local Confluent Metrics API (test/fixtures/confluent_metrics) serving
-#      the same traffic plus 1,500 generated topics (two pages per query);
-#   4. runs the pg_regress suite in a throwaway PostgreSQL 15 cluster made by
-#      pg_virtualenv, which is removed afterwards whatever the outcome;
-#   5. stops the peers, also when a step fails.
+#   3. the fast suite: starts its peers on 127.0.0.1 (a librdkafka mock
+#      cluster with the topics of test/fixtures/kafka_mock/regress.spec; a
+#      local Confluent Metrics API serving the same traffic plus 1,500
+#      generated topics, so every query has two pages), runs the unit tests
+#      of the PostgreSQL-free C files (test/unit) and the pg_regress suite
+#      (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster made by
+#      pg_virtualenv, removed afterwards whatever the outcome;
+#   4. the integration suite (skipped with --fast): a real Apache Kafka broker
+#      from Maven Central (test/fixtures/kafka_broker), then the pg_regress
+#      tests of INTEGRATION in the Makefile in another throwaway cluster;
+#   5. stops every peer it started, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+integration=true
+case "${1:-}" in
+--fast) integration=false ;;
+"") ;;
+*) echo "usage: $0 [--fast]" >&2; exit 2 ;;
+esac
 
 scripts/install-deps.sh
 
@@ -26,12 +37,29 @@ make COPT=-Werror
 fixtures=$(mktemp -d /tmp/kpr-fixtures.XXXXXX)
 kafka_state="$fixtures/kafka"
 confluent_state="$fixtures/confluent"
+broker_state="$fixtures/broker"
 stop_fixtures() {
+	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
 	rm -rf "$fixtures"
 }
 trap stop_fixtures EXIT
+
+# pg_regress in a throwaway cluster; prints the differences when it fails.
+run_regress() {
+	local suite=$1
+	shift
+	if ! pg_virtualenv -v 15 -t make installcheck "$@"; then
+		[ -f test/regression.diffs ] && cat test/regression.diffs
+		echo "test.sh: the $suite suite FAILED" >&2
+		exit 1
+	fi
+}
+
+# --- the fast suite --------------------------------------------------------
+
+test/unit/run.sh || { echo "test.sh: the unit tests FAILED" >&2; exit 1; }
 
 # A fixture that cannot start fails the suite here, loudly.
 KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
@@ -47,9 +75,24 @@ export KPR_CONFLUENT_URL KPR_CONFLUENT_STATE="$confluent_state" \
 	KPR_CONFLUENT_STUB="$PWD/test/fixtures/confluent_metrics/stub.sh"
 echo "test.sh: Confluent Metrics API stub at $KPR_CONFLUENT_URL"
 
-if ! pg_virtualenv -v 15 -t make installcheck; then
-	[ -f test/regression.diffs ] && cat test/regression.diffs
-	echo "test.sh: the regression suite FAILED" >&2
-	exit 1
+run_regress fast
+echo "test.sh: the fast suite passed"
+
+# --- the integration suite -------------------------------------------------
+
+if ! $integration; then
+	echo "test.sh: integration suite skipped (--fast)"
+	exit 0
 fi
+
+KPR_BROKER_BOOTSTRAP=$(test/fixtures/kafka_broker/broker.sh start "$broker_state" \
+	test/fixtures/kafka_broker/integration.spec) ||
+	{ echo "test.sh: the Kafka broker did not start" >&2; exit 1; }
+KPR_BROKER_SASL_BOOTSTRAP=$(cat "$broker_state/sasl_bootstrap")
+KPR_BROKER_METRICS_URL=$(cat "$broker_state/metrics_url")
+export KPR_BROKER_BOOTSTRAP KPR_BROKER_SASL_BOOTSTRAP KPR_BROKER_METRICS_URL \
+	KPR_BROKER_STATE="$broker_state"
+echo "test.sh: Kafka broker at $KPR_BROKER_BOOTSTRAP (SASL $KPR_BROKER_SASL_BOOTSTRAP)"
+
+run_regress integration REGRESS="$(make -s print-integration)"
 echo "test.sh: all suites passed"

@@ -48,6 +48,7 @@ extern char *kpr_kafka_redact(const char *text);
 extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
+#define RETENTION_UNKNOWN	INT64CONST(-2)
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
 /* sample.c */

@@ -32,7 +32,12 @@
  * Retention.  A day is left out of the result when data of it may already be
  * deleted: it starts before now - retention.ms (when the broker says), or a
  * partition's log no longer starts at offset 0 and its first record is newer
- * than the day's start.
+ * than the day's start.  Where the broker said retention.ms, time-based
+ * deletion cannot have reached a later day (a segment goes only when its
+ * newest record is older than now - retention.ms), so the second rule then
+ * applies only to days wholly before the first remaining record: the first
+ * remaining day counts even if its first record is not at midnight.
+ * Size-based retention (retention.bytes) is not looked at.
  */
 #include "postgres.h"
 
@@ -89,7 +94,7 @@ typedef struct SampleJob
 	int			boundaries_per_day;	/* 1 or 24 */
 	int			topic_count;
 	const rd_kafka_metadata_topic_t **topics;
-	int64	   *retention_ms;	/* per topic; -2 unknown, -1 unlimited */
+	int64	   *retention_ms;	/* per topic; -1 unlimited, or RETENTION_UNKNOWN */
 	bool	   *topic_gone;		/* deleted while we looked */
 	int			partition_count;
 	PartitionState *partitions; /* grouped by topic, in topic order */
@@ -798,7 +803,9 @@ send_rows(SampleJob *job)
 			double		estimated_bytes = 0;
 			int64		covered_records = 0;
 			double		peak_bytes = -1;
+			int64		day_end = day_start + MS_PER_DAY;
 			bool		incomplete = false;
+			bool		retention_known;
 			const char *values[8];
 			char		day_text[16];
 			int			year,
@@ -807,6 +814,7 @@ send_rows(SampleJob *job)
 
 			if (job->retention_ms[t] >= 0 && day_start < now_ms - job->retention_ms[t])
 				incomplete = true;
+			retention_known = job->retention_ms[t] != RETENTION_UNKNOWN;
 
 			for (int i = job->first_partition[t]; i < topic_partitions_end(job, t); i++)
 			{
@@ -815,7 +823,7 @@ send_rows(SampleJob *job)
 
 				/* the log was truncated after this day began: records may be gone */
 				if (partition->low > 0 && partition->low < partition->high &&
-					partition->first_timestamp > day_start)
+					partition->first_timestamp >= (retention_known ? day_end : day_start + 1))
 					incomplete = true;
 				partition_records = day_records(job, partition, d);
 				records += partition_records;
