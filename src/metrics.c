@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
@@ -35,6 +36,7 @@ struct KprTrafficTable
 	KprMetricsWindow window;
 	bool		provided[KPR_MEASURE_COUNT];
 	HTAB	   *topics;
+	MemoryContext context;		/* of the table and its values */
 };
 
 static KprHttpClient *http_client;
@@ -48,6 +50,7 @@ kpr_traffic_create(const KprMetricsWindow *window)
 	HASHCTL		control = {0};
 
 	table->window = *window;
+	table->context = CurrentMemoryContext;
 	control.keysize = TOPIC_KEY_SIZE;
 	control.entrysize = sizeof(TrafficEntry);
 	control.hcxt = CurrentMemoryContext;
@@ -75,7 +78,7 @@ traffic_entry(KprTrafficTable *table, const char *topic)
 	{
 		int			count = KPR_MEASURE_COUNT * table->window.days;
 
-		entry->values = MemoryContextAlloc(table->topics->hcxt, sizeof(double) * count);
+		entry->values = MemoryContextAlloc(table->context, sizeof(double) * count);
 		for (int i = 0; i < count; i++)
 			entry->values[i] = NAN;
 	}
