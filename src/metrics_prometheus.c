@@ -175,6 +175,11 @@ plan_measures(MeasurePlan *plans)
 		if (metric == NULL && spec->default_metric == NULL)
 			continue;
 		plan->option = metric ? spec->metric_option : NULL;
+		if (metric != NULL && kpr_promql_check_metric(metric) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", spec->metric_option, metric),
+					 errdetail("As a Prometheus metric selector, %s.", kpr_promql_check_metric(metric))));
 		plan->selector = take_text(kpr_promql_selector(metric ? metric : spec->default_metric,
 													   topic_label));
 	}
@@ -203,8 +208,17 @@ build_promql(const MeasurePlan *plan, int64 range_seconds)
 static char *
 base_url(void)
 {
-	char	   *url = pstrdup(kpr_metrics_option("metrics_url"));
-	size_t		length = strlen(url);
+	const char *option = kpr_metrics_option("metrics_url");
+	char	   *url;
+	size_t		length;
+
+	if (option == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("metrics_source \"prometheus\" needs the option \"metrics_url\""),
+				 errhint("Set it to the Prometheus server's base URL, for example 'http://prometheus:9090'.")));
+	url = pstrdup(option);
+	length = strlen(url);
 
 	if (length > 0 && url[length - 1] == '/')
 		url[length - 1] = '\0';
@@ -467,6 +481,11 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 	topic_label = kpr_metrics_option("topic_label");
 	if (topic_label == NULL)
 		topic_label = KPR_PROMQL_DEFAULT_TOPIC_LABEL;
+	if (kpr_promql_check_label(topic_label) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"topic_label\": \"%s\"", topic_label),
+				 errdetail("As a Prometheus label name, %s.", kpr_promql_check_label(topic_label))));
 	plan_measures(plans);
 
 	client = kpr_metrics_http_client(MAX_IN_FLIGHT);
