@@ -10,7 +10,8 @@
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/sample.o \
-	src/http.o src/metrics.o src/confluent_response.o src/metrics_confluent.o
+	src/http.o src/metrics.o src/confluent_response.o src/metrics_confluent.o \
+	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 

@@ -10,6 +10,7 @@
 #include "access/xact.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "storage/proc.h"
 #include "utils/date.h"

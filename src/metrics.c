@@ -50,6 +50,7 @@ kpr_traffic_create(const KprMetricsWindow *window)
 	HASHCTL		control = {0};
 
 	table->window = *window;
+	table->context = CurrentMemoryContext;
 	control.keysize = TOPIC_KEY_SIZE;
 	control.entrysize = sizeof(TrafficEntry);
 	control.hcxt = CurrentMemoryContext;

@@ -39,6 +39,7 @@
 #include "utils/varlena.h"
 
 #include "options.h"
+#include "prometheus_promql.h"
 #include "worker.h"
 
 /* Where an option may be set: on the server, in a user mapping, or both. */
@@ -54,7 +55,10 @@ typedef enum KprValueKind
 	KPR_VALUE_URL,
 	KPR_VALUE_BOOTSTRAP,
 	KPR_VALUE_TOPIC_PATTERNS,
-	KPR_VALUE_SERVER_FILE		/* a path the server reads: superusers only */
+	KPR_VALUE_SERVER_FILE,		/* a path the server reads: superusers only */
+	KPR_VALUE_PROMQL_METRIC,	/* metric name, optionally {label matchers} */
+	KPR_VALUE_PROMQL_LABEL,		/* a Prometheus label name */
+	KPR_VALUE_PROMQL_QUERY		/* free PromQL text, not blank */
 } KprValueKind;
 
 typedef struct KprOwnOption
@@ -72,6 +76,38 @@ static const KprOwnOption own_options[] = {
 	{"metrics_ca_file", KPR_ON_SERVER, KPR_VALUE_SERVER_FILE},
 	{"topic_filter", KPR_ON_SERVER, KPR_VALUE_TOPIC_PATTERNS},
 	{"include_internal", KPR_ON_SERVER, KPR_VALUE_BOOL},
+
+	/*
+	 * The Prometheus source (metrics_prometheus.c).  Each day is queried at
+	 * the midnight that ends it (for today: now) and every answer must hold
+	 * one series per topic, labelled with topic_label (default "topic").
+	 *
+	 * *_metric: the counter of that measure, summed over brokers per topic:
+	 * a metric name, optionally with label matchers that pick one cluster or
+	 * one request kind, e.g. for Redpanda bytes_in_metric
+	 * 'redpanda_kafka_request_bytes_total{redpanda_request="produce",redpanda_namespace="kafka"}'.
+	 * The source adds topic_label!="" to the matchers.  Defaults: the JMX
+	 * exporter's kafka_server_brokertopicmetrics_{bytesin,bytesout,messagesin}_total;
+	 * records out has none (Kafka has no such meter), so it is NULL unless
+	 * records_out_metric or records_out_query is set.
+	 *
+	 * *_query: a whole PromQL expression instead, which wins over the metric
+	 * option.  "$window" in it becomes the day's range: "1d", or "<n>s" for
+	 * today so far; in the peak queries it is one second less ("86399s"), so
+	 * that a subquery [$window:5m] holds exactly the day's 5-minute windows.
+	 */
+	{"bytes_in_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
+	{"bytes_out_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
+	{"records_in_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
+	{"records_out_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
+	{"topic_label", KPR_ON_SERVER, KPR_VALUE_PROMQL_LABEL},
+	{"bytes_in_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+	{"bytes_out_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+	{"records_in_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+	{"records_out_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+	{"peak_bytes_in_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+	{"peak_bytes_out_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
+
 	{"metrics_api_key", KPR_ON_USER_MAPPING, KPR_VALUE_WORD},
 	{"metrics_api_secret", KPR_ON_USER_MAPPING, KPR_VALUE_SECRET},
 };
@@ -439,6 +475,44 @@ check_own_value(const KprOwnOption *option, const char *value)
 		case KPR_VALUE_TOPIC_PATTERNS:
 			kpr_check_topic_patterns(psprintf("option \"%s\"", option->name), value,
 									 ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE);
+			break;
+
+		case KPR_VALUE_PROMQL_METRIC:
+			{
+				const char *problem = kpr_promql_check_metric(value);
+
+				if (problem != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
+							 errdetail("As a Prometheus metric selector, %s.", problem),
+							 errhint("Give a metric name, optionally with label matchers, for example 'redpanda_kafka_request_bytes_total{redpanda_request=\"produce\"}'; for any other PromQL, use the option \"%.*s_query\".",
+									 (int) (strlen(option->name) - strlen("_metric")), option->name)));
+				break;
+			}
+
+		case KPR_VALUE_PROMQL_LABEL:
+			{
+				const char *problem = kpr_promql_check_label(value);
+
+				if (problem != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
+							 errdetail("As a Prometheus label name, %s.", problem),
+							 errhint("Name the label that holds the topic, for example 'topic' (JMX exporter) or 'redpanda_topic' (Redpanda).")));
+				break;
+			}
+
+		case KPR_VALUE_PROMQL_QUERY:
+			for (c = value; *c; c++)
+				if (!isspace((unsigned char) *c))
+					break;
+			if (*c == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", option->name),
+						 errhint("Give a PromQL expression returning one series per topic, evaluated at the end of each day; \"$window\" stands for the day's range.")));
 			break;
 	}
 }
