@@ -16,7 +16,8 @@ DATA = sql/kafka_partition_recommender--0.1.0.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install fdw_validator model settings privileges \
-	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent workers_left
+	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus \
+	workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker
 INTEGRATION = integration_broker

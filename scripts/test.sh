@@ -6,7 +6,8 @@
 #   3. the fast suite: starts its peers on 127.0.0.1 (a librdkafka mock
 #      cluster with the topics of test/fixtures/kafka_mock/regress.spec; a
 #      local Confluent Metrics API serving the same traffic plus 1,500
-#      generated topics, so every query has two pages), runs the unit tests
+#      generated topics, so every query has two pages; a real Prometheus
+#      holding the same traffic as exporter series), runs the unit tests
 #      of the PostgreSQL-free C files (test/unit) and the pg_regress suite
 #      (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster made by
 #      pg_virtualenv, removed afterwards whatever the outcome;
@@ -37,9 +38,11 @@ make COPT=-Werror
 fixtures=$(mktemp -d /tmp/kpr-fixtures.XXXXXX)
 kafka_state="$fixtures/kafka"
 confluent_state="$fixtures/confluent"
+prometheus_state="$fixtures/prometheus"
 broker_state="$fixtures/broker"
 stop_fixtures() {
 	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
+	test/fixtures/prometheus/prometheus.sh stop "$prometheus_state"
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
 	rm -rf "$fixtures"
@@ -74,6 +77,12 @@ KPR_CONFLUENT_URL=$(test/fixtures/confluent_metrics/stub.sh start "$confluent_st
 export KPR_CONFLUENT_URL KPR_CONFLUENT_STATE="$confluent_state" \
 	KPR_CONFLUENT_STUB="$PWD/test/fixtures/confluent_metrics/stub.sh"
 echo "test.sh: Confluent Metrics API stub at $KPR_CONFLUENT_URL"
+
+KPR_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$prometheus_state" \
+	--hourly "$kafka_state/expected_hourly.csv" --retention 30d) ||
+	{ echo "test.sh: Prometheus did not start" >&2; exit 1; }
+export KPR_PROMETHEUS_URL KPR_PROMETHEUS_STATE="$prometheus_state"
+echo "test.sh: Prometheus at $KPR_PROMETHEUS_URL"
 
 run_regress fast
 echo "test.sh: the fast suite passed"

@@ -54,7 +54,6 @@ kpr_traffic_create(const KprMetricsWindow *window)
 	control.keysize = TOPIC_KEY_SIZE;
 	control.entrysize = sizeof(TrafficEntry);
 	control.hcxt = CurrentMemoryContext;
-	table->context = CurrentMemoryContext;
 	table->topics = hash_create("kpr traffic", 1024, &control,
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	return table;
