@@ -11,12 +11,13 @@ EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/sample.o \
 	src/http.o src/metrics.o src/confluent_response.o src/metrics_confluent.o \
-	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o
+	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
+	src/run_log.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install fdw_validator model settings privileges \
-	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus \
+	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus collect cron \
 	workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
 	postgresql-15             # the server the tests run against (pg_virtualenv comes with it)
 	postgresql-server-dev-15  # server headers and PGXS
+	postgresql-15-cron        # pg_cron, to schedule the daily collect (and its test)
 	librdkafka-dev            # Kafka client library
 	libcurl4-openssl-dev      # HTTP client (metrics sources)
 	libjson-c-dev             # JSON parser (metrics sources)

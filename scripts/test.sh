@@ -49,11 +49,15 @@ stop_fixtures() {
 }
 trap stop_fixtures EXIT
 
-# pg_regress in a throwaway cluster; prints the differences when it fails.
+# pg_regress in a throwaway cluster, with pg_cron preloaded (the cron test
+# schedules a collect in the regression database); prints the differences
+# when it fails.
 run_regress() {
 	local suite=$1
 	shift
-	if ! pg_virtualenv -v 15 -t make installcheck "$@"; then
+	if ! pg_virtualenv -v 15 -t -o shared_preload_libraries=pg_cron \
+		-o cron.database_name=contrib_regression -o cron.use_background_workers=on \
+		make installcheck "$@"; then
 		[ -f test/regression.diffs ] && cat test/regression.diffs
 		echo "test.sh: the $suite suite FAILED" >&2
 		exit 1

@@ -479,6 +479,266 @@ COMMENT ON COLUMN kpr.recommended_partitions.reason IS 'The arithmetic behind th
 COMMENT ON COLUMN kpr.recommended_partitions.warning IS 'Set on increases when applying every recommendation of the server would put more partition replicas on a broker than max_partitions_per_broker.';
 
 ------------------------------------------------------------------------------
+-- Collection: kpr.collect writes what the reading functions return into the
+-- history, one server at a time; kpr.collect_all does every server.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION kpr.cluster_info(server name)
+RETURNS TABLE (
+    cluster_id text,
+    broker_count integer,
+    controller_id integer)
+AS 'MODULE_PATHNAME', 'kpr_cluster_info'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION kpr.cluster_info(name) IS
+'The Kafka cluster''s id, its number of brokers and its controller, from the cluster''s metadata.';
+
+-- The start and the failure of a run are written by a worker in transactions
+-- of their own, so that they outlive a collect that is rolled back or
+-- canceled (see src/run_log.c).
+CREATE FUNCTION kpr._record_run_start(server text, metrics_source text, first_day date, last_day date)
+RETURNS TABLE (run_id bigint, status text)
+AS 'MODULE_PATHNAME', 'kpr_record_run_start'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr._record_run_start(text, text, date, date) IS
+'For kpr.collect, which holds the server''s collect lock: closes the server''s runs still marked running as failed, and opens a new run, in a transaction of its own.';
+
+CREATE FUNCTION kpr._record_run_failure(run_id bigint, error text)
+RETURNS TABLE (run_id bigint, status text)
+AS 'MODULE_PATHNAME', 'kpr_record_run_failure'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr._record_run_failure(bigint, text) IS
+'For kpr.collect: marks a running run failed with its error, in a transaction of its own.';
+
+CREATE FUNCTION kpr.collect(server name, days integer DEFAULT 7)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $collect$
+#variable_conflict use_column
+DECLARE
+    today           date := (now() AT TIME ZONE 'UTC')::date;
+    source          text;
+    window_first    date;
+    window_last     date := (now() AT TIME ZONE 'UTC')::date - 1;
+    this_run        bigint;
+    cluster         record;
+    listed          jsonb;
+    collected       text[];
+    written         bigint := 0;
+    failed          jsonb;
+    message         text;
+    detail          text;
+BEGIN
+    IF collect.server IS NULL THEN
+        RAISE EXCEPTION 'server name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF collect.days IS NULL OR collect.days NOT BETWEEN 1 AND 366 THEN
+        RAISE EXCEPTION 'days must be between 1 and 366, not %', coalesce(collect.days::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'kpr.collect needs the READ COMMITTED isolation level, not %',
+                        current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = 'It records its run in a transaction of its own and must see that row.';
+    END IF;
+
+    SELECT coalesce((SELECT o.option_value FROM pg_options_to_table(s.srvoptions) o
+                     WHERE o.option_name = 'metrics_source'), 'sampling')
+      INTO source
+      FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+     WHERE s.srvname = collect.server AND w.fdwname = 'kafka_partition_recommender';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'server "%" does not exist or is not a Kafka cluster of kafka_partition_recommender', collect.server
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT srvname FROM pg_foreign_server lists the servers.';
+    END IF;
+
+    -- one collect per server at a time; held until this transaction ends
+    IF NOT pg_try_advisory_xact_lock(hashtext('kafka_partition_recommender collect'),
+                                     hashtext(collect.server)) THEN
+        RAISE EXCEPTION 'a collect of server "%" is already running', collect.server
+            USING ERRCODE = 'lock_not_available',
+                  HINT = 'Wait for it to end; kpr.collection_runs shows it with status running.';
+    END IF;
+
+    -- the complete UTC days before today; the Metrics API keeps 7 days, so
+    -- at most the 6 complete ones (today - 6 is the oldest it keeps whole)
+    window_first := today - collect.days;
+    IF source = 'confluent' THEN
+        window_first := greatest(window_first, today - 6);
+    END IF;
+
+    SELECT r.run_id INTO this_run
+      FROM kpr._record_run_start(collect.server, source, window_first, window_last) r;
+
+    BEGIN
+        SELECT * INTO cluster FROM kpr.cluster_info(collect.server);
+        SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') INTO listed FROM kpr.list_topics(collect.server) t;
+
+        -- the inventory: topics seen are upserted; topics no longer seen are
+        -- marked, never deleted (their history stays)
+        INSERT INTO kpr.topic_inventory AS i
+               (server, topic, partition_count, replication_factor, is_internal,
+                retention_ms, cleanup_policy, first_seen_at, last_seen_at, missing_since, last_run_id)
+        SELECT collect.server, l.topic, l.partition_count, l.replication_factor, l.is_internal,
+               l.retention_ms, l.cleanup_policy, now(), now(), NULL, this_run
+          FROM jsonb_to_recordset(listed) AS l(topic text, partition_count integer,
+                                               replication_factor integer, is_internal boolean,
+                                               retention_ms bigint, cleanup_policy text)
+        ON CONFLICT (server, topic) DO UPDATE
+           SET partition_count = excluded.partition_count,
+               replication_factor = excluded.replication_factor,
+               is_internal = excluded.is_internal,
+               retention_ms = excluded.retention_ms,
+               cleanup_policy = excluded.cleanup_policy,
+               last_seen_at = excluded.last_seen_at,
+               missing_since = NULL,
+               last_run_id = excluded.last_run_id;
+        UPDATE kpr.topic_inventory i
+           SET missing_since = now(), last_run_id = this_run
+         WHERE i.server = collect.server AND i.missing_since IS NULL
+           AND NOT EXISTS (SELECT FROM jsonb_to_recordset(listed) AS l(topic text) WHERE l.topic = i.topic);
+
+        -- traffic per topic and day: a day collected again replaces its row
+        IF source IN ('confluent', 'prometheus') THEN
+            WITH upserted AS (
+                INSERT INTO kpr.consumption_daily AS c
+                       (server, topic, day, bytes_in, records_in, bytes_out, records_out,
+                        peak_bytes_in_per_sec, peak_bytes_out_per_sec, peak_interval_seconds,
+                        avg_record_bytes, source, run_id, collected_at)
+                SELECT collect.server, f.topic, f.day, f.bytes_in, f.records_in, f.bytes_out, f.records_out,
+                       f.peak_bytes_in_per_sec, f.peak_bytes_out_per_sec,
+                       -- Confluent: the busiest hourly bucket; Prometheus: the busiest 5-minute rate
+                       CASE source WHEN 'confluent' THEN 3600 ELSE 300 END,
+                       CASE WHEN f.records_in > 0 THEN f.bytes_in::double precision / f.records_in END,
+                       source, this_run, now()
+                  FROM kpr.fetch_metrics(collect.server, window_first, window_last) f
+                  JOIN kpr.topic_inventory i ON i.server = collect.server AND i.topic = f.topic
+                ON CONFLICT (server, topic, day) DO UPDATE
+                   SET bytes_in = excluded.bytes_in, records_in = excluded.records_in,
+                       bytes_out = excluded.bytes_out, records_out = excluded.records_out,
+                       peak_bytes_in_per_sec = excluded.peak_bytes_in_per_sec,
+                       peak_bytes_out_per_sec = excluded.peak_bytes_out_per_sec,
+                       peak_interval_seconds = excluded.peak_interval_seconds,
+                       avg_record_bytes = excluded.avg_record_bytes,
+                       source = excluded.source, run_id = excluded.run_id,
+                       collected_at = excluded.collected_at
+                RETURNING c.topic)
+            SELECT count(*), array_agg(DISTINCT u.topic) INTO written, collected FROM upserted u;
+        ELSIF source = 'sampling' THEN
+            WITH upserted AS (
+                INSERT INTO kpr.consumption_daily AS c
+                       (server, topic, day, bytes_in, records_in, bytes_out, records_out,
+                        peak_bytes_in_per_sec, peak_bytes_out_per_sec, peak_interval_seconds,
+                        avg_record_bytes, source, run_id, collected_at)
+                SELECT collect.server, s.topic, s.day, s.bytes_in, s.records_in, NULL, NULL,
+                       s.peak_bytes_in_per_sec, NULL, s.peak_interval_seconds,
+                       s.avg_record_bytes, 'sampling', this_run, now()
+                  FROM kpr.sample_topics(collect.server, window_last - window_first + 1) s
+                ON CONFLICT (server, topic, day) DO UPDATE
+                   SET bytes_in = excluded.bytes_in, records_in = excluded.records_in,
+                       bytes_out = NULL, records_out = NULL,
+                       peak_bytes_in_per_sec = excluded.peak_bytes_in_per_sec,
+                       peak_bytes_out_per_sec = NULL,
+                       peak_interval_seconds = excluded.peak_interval_seconds,
+                       avg_record_bytes = excluded.avg_record_bytes,
+                       source = excluded.source, run_id = excluded.run_id,
+                       collected_at = excluded.collected_at
+                RETURNING c.topic)
+            SELECT count(*), array_agg(DISTINCT u.topic) INTO written, collected FROM upserted u;
+        END IF;
+
+        -- topics listed but without any figure: deleted meanwhile, or (when
+        -- sampling) retention kept none of the window's days
+        IF source <> 'none' THEN
+            SELECT jsonb_agg(jsonb_build_object(
+                       'topic', l.topic,
+                       'error', CASE source WHEN 'sampling'
+                                THEN 'sample_topics returned no day of it: deleted during the collect, or its retention keeps none of the window'
+                                ELSE 'the metrics source returned no day of it: deleted during the collect?' END)
+                   ORDER BY l.topic)
+              INTO failed
+              FROM jsonb_to_recordset(listed) AS l(topic text)
+             WHERE l.topic <> ALL (coalesce(collected, '{}'));
+        END IF;
+
+        UPDATE kpr.collection_runs r
+           SET status = CASE WHEN failed IS NULL THEN 'succeeded' ELSE 'partial' END,
+               finished_at = greatest(clock_timestamp(), r.started_at),
+               cluster_id = coalesce(cluster.cluster_id, r.cluster_id),
+               broker_count = cluster.broker_count,
+               topics_seen = jsonb_array_length(listed),
+               rows_written = written,
+               failed_topics = failed
+         WHERE r.run_id = this_run;
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+        -- the failure outlives this transaction; then the error goes on
+        BEGIN
+            PERFORM kpr._record_run_failure(this_run, message || coalesce(E'\n' || nullif(detail, ''), ''));
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'could not record the failure of run % of server "%": %', this_run, collect.server, SQLERRM;
+        END;
+        RAISE;
+    END;
+    RETURN this_run;
+END
+$collect$;
+
+COMMENT ON FUNCTION kpr.collect(name, integer) IS
+'Collects one server: opens a run (kpr.collection_runs), refreshes kpr.topic_inventory, writes traffic of the last complete UTC days into kpr.consumption_daily from the server''s metrics_source (sampling when unset), and closes the run as succeeded or partial; on error the run is recorded as failed, earlier history is untouched, and the error is raised.  Returns the run id.';
+
+CREATE FUNCTION kpr.collect_all(days integer DEFAULT 7)
+RETURNS TABLE (server name, run_id bigint, status text, error text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $collect_all$
+#variable_conflict use_column
+DECLARE
+    target      name;
+    this_run    bigint;
+    last_before bigint;
+BEGIN
+    FOR target IN
+        SELECT s.srvname
+          FROM pg_foreign_server s
+          JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+         WHERE w.fdwname = 'kafka_partition_recommender'
+           AND has_server_privilege(s.oid, 'USAGE')
+           AND EXISTS (SELECT FROM pg_user_mappings m
+                        WHERE m.srvid = s.oid
+                          AND m.umuser IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user)))
+         ORDER BY s.srvname
+    LOOP
+        SELECT max(r.run_id) INTO last_before FROM kpr.collection_runs r;
+        BEGIN
+            this_run := kpr.collect(target, collect_all.days);
+            RETURN QUERY SELECT target, r.run_id, r.status, r.error
+                           FROM kpr.collection_runs r WHERE r.run_id = this_run;
+        EXCEPTION WHEN OTHERS THEN
+            -- the failed run, recorded by collect in a transaction of its own;
+            -- none when the collect could not start (then the error says why)
+            RETURN QUERY
+                SELECT target, r.run_id, 'failed'::text, coalesce(r.error, SQLERRM)
+                  FROM (SELECT NULL) AS always
+                  LEFT JOIN kpr.collection_runs r
+                         ON r.server = target AND r.run_id > coalesce(last_before, 0)
+                 ORDER BY r.run_id DESC NULLS LAST
+                 LIMIT 1;
+        END;
+    END LOOP;
+END
+$collect_all$;
+
+COMMENT ON FUNCTION kpr.collect_all(integer) IS
+'Collects every kafka_partition_recommender server the caller may use and has a user mapping for, one after the other; a failing server does not stop the others.  One row per server: its run id, status, and error if it failed.';
+
+------------------------------------------------------------------------------
 -- pg_dump keeps the rows of these tables (history and settings are user data)
 ------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@
 PG_FUNCTION_INFO_V1(kpr_list_topics);
 PG_FUNCTION_INFO_V1(kpr_sample_topics);
 PG_FUNCTION_INFO_V1(kpr_fetch_metrics);
+PG_FUNCTION_INFO_V1(kpr_cluster_info);
 
 #define MS_PER_DAY		INT64CONST(86400000)
 /* days the Confluent Metrics API keeps: today and the 6 complete days before */
@@ -81,6 +82,16 @@ kpr_list_topics(PG_FUNCTION_ARGS)
 
 	add_topic_selection(request, fcinfo, 1, 2);
 	kpr_run_in_worker(fcinfo, request);
+	return (Datum) 0;
+}
+
+/*
+ * kpr.cluster_info(server name)
+ */
+Datum
+kpr_cluster_info(PG_FUNCTION_ARGS)
+{
+	kpr_run_in_worker(fcinfo, new_request(KPR_TASK_CLUSTER_INFO, fcinfo));
 	return (Datum) 0;
 }
 

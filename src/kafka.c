@@ -43,6 +43,7 @@ static void on_error(rd_kafka_t *client, int error, const char *reason, void *op
 static void on_log(const rd_kafka_t *client, int level, const char *facility, const char *line);
 static void release_session(int code, Datum arg);
 static void list_topics(void);
+static void cluster_info(void);
 
 void
 kpr_kafka_run(KprRequest *request)
@@ -58,6 +59,9 @@ kpr_kafka_run(KprRequest *request)
 			break;
 		case KPR_TASK_FETCH_METRICS:
 			kpr_metrics_fetch();
+			break;
+		case KPR_TASK_CLUSTER_INFO:
+			cluster_info();
 			break;
 		default:
 			elog(ERROR, "unknown kafka_partition_recommender task %d", request->task);
@@ -591,4 +595,30 @@ list_topics(void)
 		values[5] = configs[i].cleanup_policy;
 		kpr_worker_send_row(6, values);
 	}
+}
+
+/*
+ * kpr.cluster_info: the cluster id and the brokers of the metadata, which
+ * collect records with each run (the model rounds to a multiple of the
+ * broker count).
+ */
+static void
+cluster_info(void)
+{
+	const rd_kafka_metadata_t *metadata;
+	char	   *cluster_id;
+	const char *values[3];
+
+	kpr_kafka_open(RD_KAFKA_PRODUCER);
+	metadata = kpr_kafka_metadata();
+	/* known from the metadata just fetched: no wait */
+	cluster_id = rd_kafka_clusterid(kpr_session.client, 0);
+	values[0] = cluster_id ? pstrdup(cluster_id) : NULL;
+	if (cluster_id != NULL)
+		rd_kafka_mem_free(kpr_session.client, cluster_id);
+	values[1] = psprintf("%d", metadata->broker_cnt);
+	values[2] = psprintf("%d", (int) rd_kafka_controllerid(kpr_session.client, 0));
+	if (strcmp(values[2], "-1") == 0)
+		values[2] = NULL;
+	kpr_worker_send_row(3, values);
 }

@@ -52,6 +52,7 @@
 #include "utils/tuplestore.h"
 
 #include "kafka.h"
+#include "run_log.h"
 #include "worker.h"
 
 #define KPR_SHM_MAGIC		0x6b707231	/* "kpr1" */
@@ -160,6 +161,10 @@ kpr_task_name(KprTask task)
 			return "sample_topics";
 		case KPR_TASK_FETCH_METRICS:
 			return "fetch_metrics";
+		case KPR_TASK_CLUSTER_INFO:
+			return "cluster_info";
+		case KPR_TASK_RECORD_RUN:
+			return "recording a collect run";
 	}
 	return "unknown task";
 }
@@ -462,7 +467,10 @@ kpr_worker_main(Datum main_arg)
 									kpr_task_name(request.task),
 									request.server_name));
 
-	kpr_kafka_run(&request);
+	if (request.task == KPR_TASK_RECORD_RUN)
+		kpr_run_log_execute(&request);
+	else
+		kpr_kafka_run(&request);
 
 	pq_beginmessage(&done, KPR_MESSAGE_DONE);
 	pq_endmessage(&done);

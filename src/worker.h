@@ -18,7 +18,9 @@ typedef enum KprTask
 {
 	KPR_TASK_LIST_TOPICS = 1,
 	KPR_TASK_SAMPLE_TOPICS,
-	KPR_TASK_FETCH_METRICS
+	KPR_TASK_FETCH_METRICS,
+	KPR_TASK_CLUSTER_INFO,
+	KPR_TASK_RECORD_RUN			/* the one task that writes to the database */
 } KprTask;
 
 typedef struct KprRequest

@@ -1,0 +1,183 @@
+-- kpr.collect and kpr.collect_all: history written from each source, written
+-- again without duplicates, failures that leave history as it was and a run
+-- row saying why (even when the transaction rolls back), partial runs,
+-- concurrent collects, and one broken server among several.  Peers: the mock
+-- cluster (sampling) and the Confluent stub (metrics).  Run ids and times
+-- differ from run to run and are not shown; days are shown as days ago.
+\getenv bootstrap KPR_MOCK_BOOTSTRAP
+\getenv confluent_url KPR_CONFLUENT_URL
+SELECT :{?bootstrap} AND :{?confluent_url} AS "the peers are running";
+SELECT (now() AT TIME ZONE 'UTC')::date AS today \gset
+\setenv KPR_DB :DBNAME
+
+-- What a run row says, without what changes from run to run.
+CREATE FUNCTION pg_temp.run(run bigint) RETURNS TABLE (
+    server text, status text, metrics_source text, first_days_ago integer, last_days_ago integer,
+    has_cluster_id boolean, broker_count integer, topics_seen integer, rows_written bigint,
+    failed_topics jsonb, error text, timed boolean)
+LANGUAGE sql AS $$
+    SELECT server, status, metrics_source,
+           (now() AT TIME ZONE 'UTC')::date - first_day, (now() AT TIME ZONE 'UTC')::date - last_day,
+           cluster_id IS NOT NULL, broker_count, topics_seen, rows_written, failed_topics,
+           -- six queries run at once, any may meet a fault first
+           regexp_replace(error, 'the P\w+ query of \w+ \(page \d+\)', 'a query'),
+           finished_at >= started_at
+    FROM kpr.collection_runs WHERE run_id = run
+$$;
+CREATE FUNCTION pg_temp.latest_run(server_name text) RETURNS bigint
+LANGUAGE sql AS $$ SELECT max(run_id) FROM kpr.collection_runs WHERE server = server_name $$;
+-- A fingerprint of a server's history, to show it did not change.
+CREATE FUNCTION pg_temp.history(server_name text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT count(*) || ' rows, ' || md5(string_agg(format('%s %s %s %s %s %s', topic, day, bytes_in, records_in,
+                                                          bytes_out, run_id), ',' ORDER BY topic, day))
+    FROM kpr.consumption_daily WHERE server = server_name
+$$;
+
+SET client_min_messages = warning;
+
+-- Sampling (metrics_source unset): three complete days of the mock cluster.
+CREATE SERVER sampled FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER sampled;
+SELECT kpr.collect('sampled', 3) AS first_run \gset
+SELECT * FROM pg_temp.run(:first_run);
+SELECT topic, partition_count, is_internal, missing_since IS NULL AS present,
+       last_run_id = :first_run AS by_this_run
+FROM kpr.topic_inventory WHERE server = 'sampled' ORDER BY topic;
+SELECT topic, :'today'::date - day AS days_ago, records_in, bytes_in, source, run_id = :first_run AS by_this_run
+FROM kpr.consumption_daily WHERE server = 'sampled' AND records_in > 0 ORDER BY topic, day;
+
+-- Collect again: the same days are replaced, not added; a day outside the
+-- window (entered by hand) is kept; a changed value is corrected.
+INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, records_in, source)
+VALUES ('sampled', 'orders', :'today'::date - 30, 1000, 10, 'manual');
+UPDATE kpr.consumption_daily SET bytes_in = 1 WHERE server = 'sampled' AND topic = 'orders'
+   AND day = :'today'::date - 1;
+SELECT kpr.collect('sampled', 3) AS second_run \gset
+SELECT * FROM pg_temp.run(:second_run);
+SELECT count(*) AS rows, count(*) FILTER (WHERE run_id = :second_run) AS by_second_run,
+       count(*) FILTER (WHERE source = 'manual') AS manual_kept,
+       count(DISTINCT (topic, day)) = count(*) AS no_duplicates,
+       (SELECT bytes_in > 1 FROM kpr.consumption_daily WHERE server = 'sampled' AND topic = 'orders'
+           AND day = :'today'::date - 1) AS corrected
+FROM kpr.consumption_daily WHERE server = 'sampled';
+
+-- The Confluent Metrics API: its 6 complete days (7 asked for), every value
+-- as the stub serves it.
+CREATE SERVER cloud FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap', metrics_source 'confluent',
+             metrics_url :'confluent_url', cluster_id 'lkc-kpr001', topic_filter 'orders,clicks,audit_idle');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cloud
+    OPTIONS (metrics_api_key 'KPRTESTKEY', metrics_api_secret 'kpr-test-metrics-secret');
+SELECT kpr.collect('cloud') AS cloud_run \gset
+SELECT * FROM pg_temp.run(:cloud_run);
+SELECT topic, :'today'::date - day AS days_ago, bytes_in, records_in, bytes_out, records_out,
+       round(peak_bytes_in_per_sec::numeric, 3) AS peak_in, peak_interval_seconds,
+       round(avg_record_bytes::numeric, 2) AS avg_record_bytes
+FROM kpr.consumption_daily WHERE server = 'cloud' AND bytes_in > 0 ORDER BY topic, day;
+SELECT pg_temp.history('cloud') AS cloud_history \gset
+
+-- A collect that fails midway (the API answers 500 to everything): the
+-- error reaches the caller, the run row says why, history is as it was.
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error500 100
+\set VERBOSITY sqlstate
+SELECT kpr.collect('cloud');
+\set VERBOSITY default
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
+SELECT * FROM pg_temp.run(pg_temp.latest_run('cloud'));
+SELECT pg_temp.history('cloud') = :'cloud_history' AS history_unchanged;
+
+-- The Kafka cluster down: the same.
+SELECT pg_temp.history('sampled') AS sampled_history \gset
+\! for broker in 1 2 3; do echo "broker_down $broker" > "$KPR_MOCK_STATE/control"; done
+SET kpr.kafka_timeout = '1s';
+\set VERBOSITY terse
+SELECT kpr.collect('sampled', 3);
+\set VERBOSITY default
+RESET kpr.kafka_timeout;
+\! for broker in 1 2 3; do echo "broker_up $broker" > "$KPR_MOCK_STATE/control"; done
+SELECT server, status, error FROM pg_temp.run(pg_temp.latest_run('sampled'));
+SELECT pg_temp.history('sampled') = :'sampled_history' AS history_unchanged;
+
+-- A collect whose transaction rolls back leaves its run row behind, marked
+-- running; the next collect of that server closes it as failed.
+BEGIN;
+SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected_then_rolled_back;
+ROLLBACK;
+SELECT status FROM pg_temp.run(pg_temp.latest_run('sampled'));
+SELECT pg_temp.latest_run('sampled') AS rolled_back_run \gset
+SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected;
+SELECT status, error FROM pg_temp.run(:rolled_back_run);
+
+-- statement_timeout during a collect: canceled, and recorded as such.
+\! for broker in 1 2 3; do echo "rtt $broker 1500" > "$KPR_MOCK_STATE/control"; done
+SET statement_timeout = '1s';
+\set VERBOSITY terse
+SELECT kpr.collect('sampled', 1);
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT status, error FROM pg_temp.run(pg_temp.latest_run('sampled'));
+
+-- Two collects of one server at once: the second is refused, not run twice.
+-- The first runs in another session against slowed brokers.
+\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
+\! (psql -XAtq -d "$KPR_DB" -c "SET client_min_messages = warning; SELECT kpr.collect('sampled', 1)") >/dev/null 2>&1 &
+DO $$
+BEGIN
+    FOR attempt IN 1..200 LOOP
+        EXIT WHEN EXISTS (SELECT FROM kpr.collection_runs WHERE server = 'sampled' AND status = 'running');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT kpr.collect('sampled', 1);
+-- wait for the first to end
+DO $$
+BEGIN
+    FOR attempt IN 1..600 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM kpr.collection_runs WHERE server = 'sampled' AND status = 'running');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT status FROM pg_temp.run(pg_temp.latest_run('sampled'));
+\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+
+-- A topic deleted between the listing and the sampling: a partial run that
+-- names it.  The deletion is made when the sampling worker has started.
+CREATE SERVER partial FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap', topic_filter 'doomed,clicks',
+             "topic.metadata.refresh.interval.ms" '100');
+CREATE USER MAPPING FOR CURRENT_USER SERVER partial;
+\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
+\! (for i in $(seq 200); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server partial'" | grep -q 1 && break; sleep 0.05; done; echo "topic_error doomed 3" > "$KPR_MOCK_STATE/control") >/dev/null 2>&1 &
+SELECT kpr.collect('partial', 2) AS partial_run \gset
+\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+\! echo "topic_error doomed 0" > "$KPR_MOCK_STATE/control"
+SELECT status, topics_seen, failed_topics FROM pg_temp.run(:partial_run);
+SELECT DISTINCT topic FROM kpr.consumption_daily WHERE run_id = :partial_run ORDER BY topic;
+
+-- collect_all: every server the caller has a mapping for; a broken one
+-- fails alone.
+CREATE SERVER broken FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers '127.0.0.1:1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER broken;
+CREATE SERVER not_mine FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap');
+SET kpr.kafka_timeout = '1s';
+SELECT server, run_id IS NOT NULL AS has_run, status, split_part(error, E'\n', 1) AS error
+FROM kpr.collect_all(2) ORDER BY server;
+RESET kpr.kafka_timeout;
+
+-- Bad input.
+SELECT kpr.collect('no_such_server');
+SELECT kpr.collect('sampled', 0);
+SELECT kpr.collect(NULL);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT kpr.collect('sampled');
+ROLLBACK;
+
+RESET client_min_messages;
+DELETE FROM kpr.consumption_daily;
+DELETE FROM kpr.topic_inventory;
+DELETE FROM kpr.collection_runs;
+DROP SERVER sampled, cloud, partial, broken, not_mine CASCADE;

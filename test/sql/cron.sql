@@ -1,0 +1,40 @@
+-- Scheduling with the real pg_cron: scripts/test.sh preloads it
+-- (shared_preload_libraries = pg_cron, cron.database_name = this database,
+-- cron.use_background_workers = on).  A job runs kpr.collect_all() as it
+-- would every night; the test waits for pg_cron to run it once (jobs start
+-- on minute boundaries) and checks what it wrote.
+\getenv bootstrap KPR_MOCK_BOOTSTRAP
+SELECT current_setting('shared_preload_libraries') ~ 'pg_cron' AS "pg_cron is preloaded",
+       current_setting('cron.database_name') = current_database() AS "it schedules in this database";
+CREATE EXTENSION pg_cron;
+CREATE SERVER nightly FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap', topic_filter 'orders,clicks');
+CREATE USER MAPPING FOR CURRENT_USER SERVER nightly;
+
+SELECT cron.schedule('kpr-collect', '* * * * *', $$SELECT kpr.collect_all(2)$$) > 0 AS scheduled;
+-- at most 150 s: the next minute boundary, and the collect itself
+DO $$
+BEGIN
+    FOR attempt IN 1..1500 LOOP
+        EXIT WHEN EXISTS (SELECT FROM cron.job_run_details WHERE status IN ('succeeded', 'failed'));
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT cron.unschedule('kpr-collect');
+
+-- pg_cron's record, and ours.
+SELECT status, return_message FROM cron.job_run_details ORDER BY runid LIMIT 1;
+SELECT server, status, metrics_source, topics_seen, rows_written, run_by = current_user AS run_by_job_owner
+FROM kpr.collection_runs ORDER BY run_id LIMIT 1;
+SELECT topic, sum(records_in) AS records_in FROM kpr.consumption_daily
+WHERE server = 'nightly' GROUP BY topic ORDER BY topic;
+
+-- How an operator sees failures: both places, joined by time.
+SELECT count(*) AS failed_jobs FROM cron.job_run_details WHERE status = 'failed';
+SELECT count(*) AS failed_runs FROM kpr.collection_runs WHERE status IN ('failed', 'partial');
+
+DELETE FROM kpr.consumption_daily;
+DELETE FROM kpr.topic_inventory;
+DELETE FROM kpr.collection_runs;
+DROP SERVER nightly CASCADE;
+DROP EXTENSION pg_cron;
