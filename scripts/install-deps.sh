@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# Installs, from Debian bookworm's own archive, what building and testing the
-# extension needs.  Packages already present are left alone; nothing is
+# Installs, from Debian bookworm's own archive, what building, the demo and
+# the tests need.  Packages already present are left alone; nothing is
 # installed from outside Debian.  Runs apt-get as root, or through sudo.
+#
+#   scripts/install-deps.sh                 building the extension, and the demo
+#   scripts/install-deps.sh --tests         + what the fast test suite needs
+#   scripts/install-deps.sh --integration   + what the integration suite needs
 set -euo pipefail
 
-packages=(
-	postgresql-15             # the server the tests run against (pg_virtualenv comes with it)
+build=(
+	postgresql-15             # the server (pg_virtualenv comes with it)
 	postgresql-server-dev-15  # server headers and PGXS
-	postgresql-15-cron        # pg_cron, to schedule the daily collect (and its test)
 	librdkafka-dev            # Kafka client library
 	libcurl4-openssl-dev      # HTTP client (metrics sources)
 	libjson-c-dev             # JSON parser (metrics sources)
 	pkg-config                # library flags for the Makefile
 	make
 	gcc
+)
+tests=(
+	postgresql-15-cron        # pg_cron, to schedule the daily collect (and its test)
 	python3                   # the local Confluent Metrics API and Prometheus fixtures
 	prometheus                # a real Prometheus for the Prometheus source's tests
 	curl                      # fixture readiness checks
 	openssl                   # a throw-away certificate for the HTTP unit test's TLS checks
-	openjdk-17-jre-headless   # integration suite: the real Kafka broker
-	maven                     # integration suite: Kafka's jars from Maven Central
 )
+integration=(
+	openjdk-17-jre-headless   # the real Kafka broker
+	maven                     # Kafka's jars from Maven Central
+)
+
+packages=("${build[@]}")
+case "${1:-}" in
+"") ;;
+--tests) packages+=("${tests[@]}") ;;
+--integration) packages+=("${tests[@]}" "${integration[@]}") ;;
+*) echo "usage: $0 [--tests | --integration]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -25,7 +25,11 @@ case "${1:-}" in
 *) echo "usage: $0 [--fast]" >&2; exit 2 ;;
 esac
 
-scripts/install-deps.sh
+if $integration; then
+	scripts/install-deps.sh --integration
+else
+	scripts/install-deps.sh --tests
+fi
 
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)

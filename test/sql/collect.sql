@@ -176,6 +176,36 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT kpr.collect('sampled');
 ROLLBACK;
 
+-- The grants README.md documents for a role that collects (typically the
+-- role pg_cron runs the job as): it collects with its own user mapping and
+-- writes history, and nothing more.  A role without them cannot collect.
+CREATE ROLE regress_kpr_collector;
+CREATE ROLE regress_kpr_bystander;
+GRANT USAGE ON SCHEMA kpr TO regress_kpr_collector;
+GRANT USAGE ON FOREIGN SERVER sampled TO regress_kpr_collector;
+GRANT EXECUTE ON FUNCTION kpr.collect(name, integer), kpr.collect_all(integer),
+    kpr.cluster_info(name), kpr.list_topics(name, text, boolean),
+    kpr.sample_topics(name, integer, integer, text, boolean),
+    kpr.fetch_metrics(name, date, date, text, boolean),
+    kpr._record_run_start(text, text, date, date), kpr._record_run_failure(bigint, text)
+    TO regress_kpr_collector;
+GRANT SELECT, INSERT, UPDATE ON kpr.collection_runs, kpr.topic_inventory, kpr.consumption_daily
+    TO regress_kpr_collector;
+CREATE USER MAPPING FOR regress_kpr_collector SERVER sampled;
+SET ROLE regress_kpr_collector;
+SELECT kpr.collect('sampled', 1) AS collector_run \gset
+SELECT server, status, run_by FROM kpr.collection_runs WHERE run_id = :collector_run;
+SELECT server, status FROM kpr.collect_all(1);
+UPDATE kpr.settings SET throughput_factor = 10;
+DELETE FROM kpr.consumption_daily;
+RESET ROLE;
+SET ROLE regress_kpr_bystander;
+SELECT kpr.collect('sampled', 1);
+RESET ROLE;
+DROP USER MAPPING FOR regress_kpr_collector SERVER sampled;
+DROP OWNED BY regress_kpr_collector, regress_kpr_bystander;
+DROP ROLE regress_kpr_collector, regress_kpr_bystander;
+
 RESET client_min_messages;
 DELETE FROM kpr.consumption_daily;
 DELETE FROM kpr.topic_inventory;
