@@ -21,7 +21,7 @@ REGRESS = install fdw_validator model settings privileges \
 	workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker
-INTEGRATION = integration_broker
+INTEGRATION = integration_broker integration_prometheus
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
 

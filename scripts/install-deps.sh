@@ -28,6 +28,7 @@ tests=(
 integration=(
 	openjdk-17-jre-headless   # the real Kafka broker
 	maven                     # Kafka's jars from Maven Central
+	kcat                      # a producer for the live exporter test
 )
 
 packages=("${build[@]}")

@@ -12,8 +12,10 @@
 #      (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster made by
 #      pg_virtualenv, removed afterwards whatever the outcome;
 #   4. the integration suite (skipped with --fast): a real Apache Kafka broker
-#      from Maven Central (test/fixtures/kafka_broker), then the pg_regress
-#      tests of INTEGRATION in the Makefile in another throwaway cluster;
+#      from Maven Central with the Prometheus JMX exporter agent
+#      (test/fixtures/kafka_broker) and a Prometheus scraping it every 2 s,
+#      then the pg_regress tests of INTEGRATION in the Makefile in another
+#      throwaway cluster;
 #   5. stops every peer it started, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,9 @@ kafka_state="$fixtures/kafka"
 confluent_state="$fixtures/confluent"
 prometheus_state="$fixtures/prometheus"
 broker_state="$fixtures/broker"
+live_prometheus_state="$fixtures/live-prometheus"
 stop_fixtures() {
+	test/fixtures/prometheus/prometheus.sh stop "$live_prometheus_state"
 	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
 	test/fixtures/prometheus/prometheus.sh stop "$prometheus_state"
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
@@ -110,6 +114,12 @@ KPR_BROKER_METRICS_URL=$(cat "$broker_state/metrics_url")
 export KPR_BROKER_BOOTSTRAP KPR_BROKER_SASL_BOOTSTRAP KPR_BROKER_METRICS_URL \
 	KPR_BROKER_STATE="$broker_state"
 echo "test.sh: Kafka broker at $KPR_BROKER_BOOTSTRAP (SASL $KPR_BROKER_SASL_BOOTSTRAP)"
+
+KPR_LIVE_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$live_prometheus_state" \
+	--scrape "$KPR_BROKER_METRICS_URL" --scrape-interval 2s) ||
+	{ echo "test.sh: Prometheus scraping the broker did not start" >&2; exit 1; }
+export KPR_LIVE_PROMETHEUS_URL
+echo "test.sh: Prometheus scraping the broker's exporter at $KPR_LIVE_PROMETHEUS_URL"
 
 run_regress integration REGRESS="$(make -s print-integration)"
 echo "test.sh: all suites passed"

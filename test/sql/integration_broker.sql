@@ -93,3 +93,4 @@ SELECT count(*) FROM kpr.sample_topics('broker_sasl', 1);
 
 DROP SERVER broker_sasl CASCADE;
 DROP SERVER broker CASCADE;
+DROP EXTENSION kafka_partition_recommender;
