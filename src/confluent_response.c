@@ -84,6 +84,10 @@ kpr_parse_rfc3339_ms(const char *text, int64_t *ms)
 	if (month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1] ||
 		hour > 23 || minute > 59 || second > 60)
 		return -1;
+	/* February 29 only in a leap year: 2024 and 2000, not 2023 or 2100 */
+	if (month == 2 && day == 29 &&
+		!(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+		return -1;
 	if (*text == '.')
 	{
 		int			digits = 0;
