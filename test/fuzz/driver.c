@@ -152,6 +152,7 @@ static volatile size_t current_size;
 static char crash_dir[4096] = ".";
 static volatile sig_atomic_t reported;
 static volatile unsigned long long iteration;
+static const char *reproducing;	/* the file run, when reproducing */
 
 /* async-signal-safe: write(2) only */
 static void
@@ -181,6 +182,18 @@ save_current_input(const char *why)
 	if (reported || current_data == NULL)
 		return;
 	reported = 1;
+	if (reproducing != NULL)
+	{
+		/* the input is a file already */
+		say("fuzz-crash: target=");
+		say(fuzz_target_name);
+		say(" kind=");
+		say(why);
+		say(" input=");
+		say(reproducing);
+		say("\n");
+		return;
+	}
 	hex64(fuzz_hash(current_data, current_size), hash);
 	path[0] = '\0';
 	strcat(path, crash_dir);
@@ -775,6 +788,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			fprintf(stderr, "fuzz: %s: running %s (%zu bytes)\n", fuzz_target_name, argv[i], input.size);
+			reproducing = argv[i];
 			run_input(input.data, input.size);
 			free(input.data);
 		}
