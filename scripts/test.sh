@@ -8,7 +8,8 @@
 #      local Confluent Metrics API serving the same traffic plus 1,500
 #      generated topics, so every query has two pages; a real Prometheus
 #      holding the same traffic as exporter series), runs the unit tests
-#      of the PostgreSQL-free C files (test/unit) and the pg_regress suite
+#      of the PostgreSQL-free C files (test/unit), a bounded fuzzing of their
+#      parsers (test/fuzz, about 1.5 minutes) and the pg_regress suite
 #      (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster made by
 #      pg_virtualenv, removed afterwards whatever the outcome;
 #   4. the integration suite (skipped with --fast): a real Apache Kafka broker
@@ -75,6 +76,8 @@ run_regress() {
 # --- the fast suite --------------------------------------------------------
 
 test/unit/run.sh || { echo "test.sh: the unit tests FAILED" >&2; exit 1; }
+# the parsers of remote bytes under ASan/UBSan, 20 s per target, seed 1
+test/fuzz/run.sh || { echo "test.sh: fuzzing FOUND A PROBLEM (see above)" >&2; exit 1; }
 
 # A fixture that cannot start fails the suite here, loudly.
 KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \

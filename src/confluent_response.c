@@ -84,6 +84,10 @@ kpr_parse_rfc3339_ms(const char *text, int64_t *ms)
 	if (month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1] ||
 		hour > 23 || minute > 59 || second > 60)
 		return -1;
+	/* February 29 only in a leap year: 2024 and 2000, not 2023 or 2100 */
+	if (month == 2 && day == 29 &&
+		!(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+		return -1;
 	if (*text == '.')
 	{
 		int			digits = 0;
@@ -124,6 +128,24 @@ kpr_parse_rfc3339_ms(const char *text, int64_t *ms)
 	return 0;
 }
 
+/*
+ * A JSON string's text, or NULL if it is no string or holds a NUL ("\u0000"):
+ * read as a C string, such a text would be cut short (a topic "a\u0000b"
+ * would pass for "a").
+ */
+static const char *
+string_text(json_object *field)
+{
+	const char *text;
+
+	if (!json_object_is_type(field, json_type_string))
+		return NULL;
+	text = json_object_get_string(field);
+	if (strlen(text) != (size_t) json_object_get_string_len(field))
+		return NULL;
+	return text;
+}
+
 /* Check one point; on success fill its fields. */
 static const char *
 check_point(json_object *point, const char *group_label, const char **group,
@@ -134,8 +156,8 @@ check_point(json_object *point, const char *group_label, const char **group,
 	if (!json_object_is_type(point, json_type_object))
 		return "a point of \"data\" is not an object";
 	if (!json_object_object_get_ex(point, "timestamp", &field) ||
-		!json_object_is_type(field, json_type_string) ||
-		kpr_parse_rfc3339_ms(json_object_get_string(field), time_ms) != 0)
+		string_text(field) == NULL ||
+		kpr_parse_rfc3339_ms(string_text(field), time_ms) != 0)
 		return "a point has no valid \"timestamp\"";
 	if (!json_object_object_get_ex(point, "value", &field) ||
 		!(json_object_is_type(field, json_type_int) || json_object_is_type(field, json_type_double)))
@@ -146,7 +168,9 @@ check_point(json_object *point, const char *group_label, const char **group,
 	if (!json_object_object_get_ex(point, group_label, &field) ||
 		!json_object_is_type(field, json_type_string))
 		return "a point has no group label (the topic)";
-	*group = json_object_get_string(field);
+	*group = string_text(field);
+	if (*group == NULL)
+		return "a point's group label (the topic) holds a NUL character";
 	return NULL;
 }
 
@@ -209,6 +233,8 @@ kpr_confluent_parse_response(const char *body, size_t length, const char *group_
 	{
 		if (!json_object_is_type(token, json_type_string))
 			error = "\"next_page_token\" is not a string";
+		else if (string_text(token) == NULL)
+			error = "\"next_page_token\" holds a NUL character";
 		else if (json_object_get_string_len(token) > 0)
 		{
 			*next_page_token = strdup(json_object_get_string(token));

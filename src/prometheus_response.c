@@ -434,7 +434,7 @@ parse_duration(const char *text, size_t length, int64_t *seconds)
 	static const struct
 	{
 		const char *unit;
-		int64_t		seconds;	/* ms: 0, rounded down at the end */
+		int64_t		seconds;	/* ms: 0, added up apart */
 	}			units[] = {
 		{"y", 365 * 86400}, {"w", 7 * 86400}, {"d", 86400}, {"h", 3600},
 		{"ms", 0}, {"m", 60}, {"s", 1},
@@ -444,6 +444,7 @@ parse_duration(const char *text, size_t length, int64_t *seconds)
 	const char *c = text;
 	const char *end = text + length;
 	int64_t		total = 0;
+	int64_t		milliseconds = 0;
 	int			last_rank = -1;
 
 	if (length == 1 && text[0] == '0')
@@ -483,7 +484,9 @@ parse_duration(const char *text, size_t length, int64_t *seconds)
 		if (unit < 0 || rank[unit] <= last_rank)
 			return false;
 		last_rank = rank[unit];
-		if (units[unit].seconds > 0)
+		if (units[unit].seconds == 0)
+			milliseconds = number;	/* the last part: at most once */
+		else
 		{
 			if (number > (INT64_MAX - total) / units[unit].seconds)
 				total = INT64_MAX;
@@ -491,6 +494,11 @@ parse_duration(const char *text, size_t length, int64_t *seconds)
 				total += number * units[unit].seconds;
 		}
 	}
+	/* "1500ms" is 1 second, "2000ms" 2: rounded down, not dropped */
+	if (milliseconds / 1000 > INT64_MAX - total)
+		total = INT64_MAX;
+	else
+		total += milliseconds / 1000;
 	*seconds = total;
 	return true;
 }
