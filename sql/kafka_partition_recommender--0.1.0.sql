@@ -520,10 +520,13 @@ SET search_path = pg_catalog, pg_temp
 AS $collect$
 #variable_conflict use_column
 DECLARE
-    today           date := (now() AT TIME ZONE 'UTC')::date;
+    -- the clock, not the transaction's start: the reading functions check
+    -- day ranges against the clock too
+    today           date := (clock_timestamp() AT TIME ZONE 'UTC')::date;
     source          text;
+    configured_id   text;
     window_first    date;
-    window_last     date := (now() AT TIME ZONE 'UTC')::date - 1;
+    window_last     date := (clock_timestamp() AT TIME ZONE 'UTC')::date - 1;
     this_run        bigint;
     cluster         record;
     listed          jsonb;
@@ -548,8 +551,10 @@ BEGIN
     END IF;
 
     SELECT coalesce((SELECT o.option_value FROM pg_options_to_table(s.srvoptions) o
-                     WHERE o.option_name = 'metrics_source'), 'sampling')
-      INTO source
+                     WHERE o.option_name = 'metrics_source'), 'sampling'),
+           (SELECT o.option_value FROM pg_options_to_table(s.srvoptions) o
+             WHERE o.option_name = 'cluster_id')
+      INTO source, configured_id
       FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
      WHERE s.srvname = collect.server AND w.fdwname = 'kafka_partition_recommender';
     IF NOT FOUND THEN
@@ -670,7 +675,7 @@ BEGIN
         UPDATE kpr.collection_runs r
            SET status = CASE WHEN failed IS NULL THEN 'succeeded' ELSE 'partial' END,
                finished_at = greatest(clock_timestamp(), r.started_at),
-               cluster_id = coalesce(cluster.cluster_id, r.cluster_id),
+               cluster_id = coalesce(configured_id, cluster.cluster_id),
                broker_count = cluster.broker_count,
                topics_seen = jsonb_array_length(listed),
                rows_written = written,
