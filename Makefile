@@ -13,12 +13,12 @@ OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/samp
 	src/http.o src/metrics.o src/confluent_response.o src/metrics_confluent.o \
 	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
 	src/run_log.o
-DATA = sql/kafka_partition_recommender--0.1.0.sql
+DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install fdw_validator model settings privileges \
 	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus collect cron \
-	workers_left
+	upgrade workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker
 INTEGRATION = integration_broker integration_prometheus

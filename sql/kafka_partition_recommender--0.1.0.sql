@@ -4,6 +4,9 @@
  * Every object lives in schema kpr, which belongs to the extension and goes
  * with DROP EXTENSION.  Nothing here is granted to PUBLIC: a superuser grants
  * what each role needs (README.md, "Privileges").
+ *
+ * Frozen: 0.1.0 is released as it is here.  Every change ships as an update
+ * script, kafka_partition_recommender--A--B.sql, tested by test/sql/upgrade.sql.
  */
 
 \echo Use "CREATE EXTENSION kafka_partition_recommender" to load this file. \quit

@@ -55,9 +55,10 @@ FROM pg_foreign_data_wrapper, aclexplode(coalesce(fdwacl, acldefault('F', fdwown
 WHERE fdwname = 'kafka_partition_recommender' AND acl.grantee = 0;
 
 -- pg_dump keeps the rows of history and settings tables.
-SELECT unnest(extconfig)::regclass AS dumped_with_data
-FROM pg_extension WHERE extname = 'kafka_partition_recommender'
-ORDER BY dumped_with_data::text;
+SELECT config::regclass AS dumped_with_data
+FROM pg_extension, unnest(extconfig) AS config
+WHERE extname = 'kafka_partition_recommender'
+ORDER BY config::regclass::text;
 
 -- DROP EXTENSION takes the schema with it; CREATE EXTENSION works again.
 DROP EXTENSION kafka_partition_recommender;

@@ -1,0 +1,70 @@
+-- The upgrade path: 0.1.0 is frozen and 0.1.1 ships as an update script.  A
+-- database holding 0.1.0 with history and settings is updated with ALTER
+-- EXTENSION ... UPDATE and loses nothing; the update's new view works.
+CREATE DATABASE kpr_upgrade;
+\c kpr_upgrade
+SET client_min_messages = warning;
+CREATE EXTENSION kafka_partition_recommender VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'kafka_partition_recommender';
+
+-- History, inventory, settings and a run, as a 0.1.0 user would have them.
+CREATE SERVER prod FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers '127.0.0.1:9092');
+INSERT INTO kpr.collection_runs (server, status, started_at, finished_at, metrics_source,
+                                 first_day, last_day, broker_count, topics_seen, rows_written)
+VALUES ('prod', 'succeeded', now() - interval '1 minute', now(), 'sampling',
+        (now() AT TIME ZONE 'UTC')::date - 2, (now() AT TIME ZONE 'UTC')::date - 1, 3, 2, 4);
+INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor)
+VALUES ('prod', 'orders', 6, 3), ('prod', 'clicks', 12, 3);
+INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, records_in, peak_bytes_in_per_sec, source, run_id)
+SELECT 'prod', t, (now() AT TIME ZONE 'UTC')::date - d, 1000000 * d, 1000 * d, 50000000.0 * d, 'manual',
+       (SELECT max(run_id) FROM kpr.collection_runs)
+FROM unnest(ARRAY['orders', 'clicks']) AS t, generate_series(1, 2) AS d;
+INSERT INTO kpr.settings (server, throughput_factor) VALUES ('prod', 2);
+
+CREATE TEMP TABLE before AS
+SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
+UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
+UNION ALL SELECT 'history', md5(string_agg(c::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
+UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p;
+
+ALTER EXTENSION kafka_partition_recommender UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'kafka_partition_recommender';
+
+-- Nothing lost or changed.
+SELECT b.what, b.fingerprint = a.fingerprint AS unchanged
+FROM before b
+JOIN (SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
+      UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
+      UNION ALL SELECT 'history', md5(string_agg(c::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+      UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
+      UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p) a
+USING (what)
+ORDER BY b.what;
+
+-- What 0.1.1 adds.
+SELECT server, last_status, last_error, days_behind, last_success_at IS NOT NULL AS has_succeeded
+FROM kpr.collection_health;
+-- still nothing for PUBLIC
+SELECT count(*) AS granted_to_public
+FROM information_schema.role_table_grants
+WHERE table_schema = 'kpr' AND grantee = 'PUBLIC';
+
+-- A fresh install of 0.1.1 (0.1.0, then the update) has the same objects.
+CREATE TEMP TABLE updated_objects AS
+SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
+WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
+  AND deptype = 'e';
+DROP EXTENSION kafka_partition_recommender CASCADE;
+CREATE EXTENSION kafka_partition_recommender;
+SELECT extversion FROM pg_extension WHERE extname = 'kafka_partition_recommender';
+SELECT count(*) AS objects,
+       count(*) FILTER (WHERE pg_describe_object(classid, objid, objsubid)
+                              IN (SELECT object FROM updated_objects)) AS also_in_the_updated
+FROM pg_depend
+WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
+  AND deptype = 'e';
+
+\c contrib_regression
+DROP DATABASE kpr_upgrade;
