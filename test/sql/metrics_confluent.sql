@@ -105,7 +105,9 @@ SELECT (SELECT count(*) FROM (SELECT * FROM fetched EXCEPT SELECT * FROM again) 
 
 -- Faults that end the call with a clear error and no rows.  Six queries run
 -- at once and any of them may meet a fault first, so the message's "the P1D
--- query of received_bytes (page 1)" is shown as "a query".
+-- query of received_bytes (page 1)" is shown as "a query".  Each fault is
+-- queued for many requests: requests of the previous call that the stub
+-- reads late must not use it up.
 CREATE FUNCTION pg_temp.fetch_error(first_day date, last_day date) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -123,22 +125,22 @@ EXCEPTION WHEN OTHERS THEN
                           'the P\w+ query of \w+ \(page \d+\)', 'a query', 'g');
 END
 $$;
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error401 1
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error401 100
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error403 1
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error403 100
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" malformed 1
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" malformed 100
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" wrong_shape 1 value_string
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" wrong_shape 100 value_string
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" wrong_shape 1 no_data
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" wrong_shape 100 no_data
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" oversized 1 70
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" oversized 8 70
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 -- server errors that do not stop: four attempts, then the error
