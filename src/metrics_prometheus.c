@@ -17,7 +17,10 @@
  * extrapolate, and [86399s:5m] holds exactly the 288 five-minute marks
  * inside the day, where [1d:5m] would add the previous day's last window.
  * Today so far uses the elapsed seconds instead of 1d (and one less for the
- * peak's subquery).
+ * peak's subquery).  The subquery's steps fall on whole five-minute marks
+ * of the clock, so the traffic since the last mark would be missed: for
+ * today the peak also takes the 5-minute rate at now,
+ * sum by (L) (rate(M{L!=""}[5m])), whichever is larger.
  *
  * Before the queries, /api/v1/status/runtimeinfo tells the storage
  * retention; a window older than it is refused rather than answered with
@@ -515,6 +518,20 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 				   psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
 							base, take_text(kpr_promql_url_encode(query->promql)), evaluate_at),
 				   query);
+
+			/* today so far: the rate since the subquery's last five-minute mark */
+			if (plans[i].spec->peak && plans[i].query == NULL && evaluate_at % 300 != 0)
+			{
+				PendingQuery *latest = palloc(sizeof(PendingQuery));
+
+				latest->plan = &plans[i];
+				latest->day_start_ms = day_start_ms;
+				latest->promql = psprintf("sum by (%s) (rate(%s[5m]))", topic_label, plans[i].selector);
+				submit(client,
+					   psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
+								base, take_text(kpr_promql_url_encode(latest->promql)), evaluate_at),
+					   latest);
+			}
 		}
 	}
 

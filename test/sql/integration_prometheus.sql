@@ -24,7 +24,10 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER live;
 -- The topic, with one record so that the exporter's series exists before the
 -- measured traffic (a series that appears with its first batch would hide it).
 \! printf 'topic live_traffic 3 1\n' > "$KPR_BROKER_STATE/live.spec"
-\! test/fixtures/kafka_mock/kpr_mock_cluster --spec "$KPR_BROKER_STATE/live.spec" --bootstrap-servers "$KPR_BROKER_BOOTSTRAP" --state-dir "$KPR_BROKER_STATE/live" >"$KPR_BROKER_STATE/live.log" 2>&1 && echo "topic created"
+\! test/fixtures/kafka_mock/kpr_mock_cluster --spec "$KPR_BROKER_STATE/live.spec" --bootstrap-servers "$KPR_BROKER_BOOTSTRAP" --state-dir "$KPR_BROKER_STATE/live" >"$KPR_BROKER_STATE/live.log" 2>&1
+SET client_min_messages = warning;
+SELECT topic, partition_count FROM kpr.list_topics('live');
+RESET client_min_messages;
 \! echo priming | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic -p 0 && sleep 6 && echo "primed"
 \set bytes_before `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic",*} \(.*\)$/\1/p'`
 
