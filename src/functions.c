@@ -9,7 +9,6 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
-#include "nodes/makefuncs.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "storage/proc.h"
@@ -30,13 +29,6 @@ PG_FUNCTION_INFO_V1(kpr_cluster_info);
 /* days the Confluent Metrics API keeps: today and the 6 complete days before */
 #define CONFLUENT_RETENTION_DAYS	7
 
-static void
-add_argument(KprRequest *request, const char *name, char *value)
-{
-	request->arguments = lappend(request->arguments,
-								 makeDefElem(pstrdup(name), (Node *) makeString(value), -1));
-}
-
 /* The optional topic_filter and include_internal arguments (NULL: the server's). */
 static void
 add_topic_selection(KprRequest *request, FunctionCallInfo fcinfo,
@@ -48,10 +40,10 @@ add_topic_selection(KprRequest *request, FunctionCallInfo fcinfo,
 
 		kpr_check_topic_patterns("argument topic_filter", filter,
 								 ERRCODE_INVALID_PARAMETER_VALUE);
-		add_argument(request, "topic_filter", filter);
+		kpr_request_add_argument(request, "topic_filter", filter);
 	}
 	if (!PG_ARGISNULL(internal_argument))
-		add_argument(request, "include_internal",
+		kpr_request_add_argument(request, "include_internal",
 					 pstrdup(PG_GETARG_BOOL(internal_argument) ? "true" : "false"));
 }
 
@@ -114,9 +106,9 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_records_per_partition must be at least 1, not %d", max_records)));
-	add_argument(request, "days", psprintf("%d", days));
-	add_argument(request, "max_records_per_partition", psprintf("%d", max_records));
-	add_argument(request, "offset_search", pstrdup(kpr_offset_search_name()));
+	kpr_request_add_argument(request, "days", psprintf("%d", days));
+	kpr_request_add_argument(request, "max_records_per_partition", psprintf("%d", max_records));
+	kpr_request_add_argument(request, "offset_search", pstrdup(kpr_offset_search_name()));
 	add_topic_selection(request, fcinfo, 3, 4);
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;
@@ -195,12 +187,12 @@ kpr_fetch_metrics(PG_FUNCTION_ARGS)
 				 errhint("Collect daily (see kpr.collect and pg_cron) to build a longer history.")));
 
 	end_ms = Min((last_day + 1) * MS_PER_DAY, now / 1000) + epoch_ms;
-	add_argument(request, "first_day_ms", psprintf(INT64_FORMAT, first_day * MS_PER_DAY + epoch_ms));
-	add_argument(request, "days", psprintf("%d", last_day - first_day + 1));
-	add_argument(request, "end_ms", psprintf(INT64_FORMAT, end_ms));
-	add_argument(request, "http_timeout_ms", psprintf("%d", kpr_http_timeout_ms));
+	kpr_request_add_argument(request, "first_day_ms", psprintf(INT64_FORMAT, first_day * MS_PER_DAY + epoch_ms));
+	kpr_request_add_argument(request, "days", psprintf("%d", last_day - first_day + 1));
+	kpr_request_add_argument(request, "end_ms", psprintf(INT64_FORMAT, end_ms));
+	kpr_request_add_argument(request, "http_timeout_ms", psprintf("%d", kpr_http_timeout_ms));
 	if (StatementTimeout > 0)
-		add_argument(request, "statement_deadline",
+		kpr_request_add_argument(request, "statement_deadline",
 					 psprintf(INT64_FORMAT, GetCurrentStatementStartTimestamp() +
 							  (int64) StatementTimeout * 1000));
 	add_topic_selection(request, fcinfo, 3, 4);

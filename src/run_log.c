@@ -22,7 +22,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -36,13 +35,6 @@ PG_FUNCTION_INFO_V1(kpr_record_run_failure);
 
 #define STALE_RUN_ERROR \
 	"the run ended without saying how: it was canceled or its transaction rolled back, or the database server stopped"
-
-static void
-add_argument(KprRequest *request, const char *name, char *value)
-{
-	request->arguments = lappend(request->arguments,
-								 makeDefElem(pstrdup(name), (Node *) makeString(value), -1));
-}
 
 static KprRequest *
 run_log_request(const char *server_name, const char *action)
@@ -58,8 +50,8 @@ run_log_request(const char *server_name, const char *action)
 	request->database_id = MyDatabaseId;
 	/* the worker logs in as the session user and acts as the current role */
 	request->user_id = GetSessionUserId();
-	add_argument(request, "action", pstrdup(action));
-	add_argument(request, "role_id", psprintf("%u", GetUserId()));
+	kpr_request_add_argument(request, "action", pstrdup(action));
+	kpr_request_add_argument(request, "role_id", psprintf("%u", GetUserId()));
 	return request;
 }
 
@@ -78,12 +70,12 @@ kpr_record_run_start(PG_FUNCTION_ARGS)
 				 errmsg("server name must not be NULL")));
 	request = run_log_request(text_to_cstring(PG_GETARG_TEXT_PP(0)), "start");
 	if (!PG_ARGISNULL(1))
-		add_argument(request, "metrics_source", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		kpr_request_add_argument(request, "metrics_source", text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!PG_ARGISNULL(2))
-		add_argument(request, "first_day",
+		kpr_request_add_argument(request, "first_day",
 					 DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(2))));
 	if (!PG_ARGISNULL(3))
-		add_argument(request, "last_day",
+		kpr_request_add_argument(request, "last_day",
 					 DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(3))));
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;
@@ -103,8 +95,8 @@ kpr_record_run_failure(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("run_id and error must not be NULL")));
 	request = run_log_request("", "fail");
-	add_argument(request, "run_id", psprintf(INT64_FORMAT, PG_GETARG_INT64(0)));
-	add_argument(request, "error", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	kpr_request_add_argument(request, "run_id", psprintf(INT64_FORMAT, PG_GETARG_INT64(0)));
+	kpr_request_add_argument(request, "error", text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;
 }

@@ -169,6 +169,13 @@ kpr_task_name(KprTask task)
 	return "unknown task";
 }
 
+void
+kpr_request_add_argument(KprRequest *request, const char *name, char *value)
+{
+	request->arguments = lappend(request->arguments,
+								 makeDefElem(pstrdup(name), (Node *) makeString(value), -1));
+}
+
 const char *
 kpr_request_get(List *pairs, const char *name)
 {

@@ -46,6 +46,9 @@ extern void kpr_worker_send_row(int nfields, const char *const *values);
 /* "list_topics", ... for messages. */
 extern const char *kpr_task_name(KprTask task);
 
+/* Backend side: add a named argument (text) to a request. */
+extern void kpr_request_add_argument(KprRequest *request, const char *name, char *value);
+
 /* Worker side: the value of a request option or argument, or NULL. */
 extern const char *kpr_request_get(List *pairs, const char *name);
 
