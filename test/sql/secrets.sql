@@ -1,0 +1,108 @@
+-- Secrets: recognizable values in user mappings, and the paths where a
+-- call fails or runs: refused SASL credentials, an unreachable cluster, the
+-- Metrics API refusing a secret, collects of each, a call watched while it
+-- runs.  None of the values may appear in an error, detail, hint or NOTICE
+-- (the output below), in kpr.collection_runs, in pg_stat_activity, or in
+-- the server log.
+\getenv bootstrap KPR_MOCK_BOOTSTRAP
+\getenv confluent_url KPR_CONFLUENT_URL
+SELECT :{?bootstrap} AND :{?confluent_url} AS "the peers are running";
+SELECT (now() AT TIME ZONE 'UTC')::date AS today \gset
+\setenv KPR_DB :DBNAME
+
+-- The mock cluster speaks no SASL: every call is refused.
+CREATE SERVER sasl_refused FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap', "security.protocol" 'SASL_PLAINTEXT',
+             "sasl.mechanisms" 'PLAIN');
+CREATE USER MAPPING FOR CURRENT_USER SERVER sasl_refused
+    OPTIONS ("sasl.username" 'kpr-user', "sasl.password" 'SECRET-KAFKA-7d41');
+-- Nothing listens there.
+CREATE SERVER unreachable FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers '127.0.0.1:1', "security.protocol" 'SASL_PLAINTEXT',
+             "sasl.mechanisms" 'SCRAM-SHA-256');
+CREATE USER MAPPING FOR CURRENT_USER SERVER unreachable
+    OPTIONS ("sasl.username" 'kpr-user', "sasl.password" 'SECRET-DOWN-3e8f');
+-- The Metrics API refuses this secret (401).
+CREATE SERVER cloud_refused FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap', metrics_source 'confluent',
+             metrics_url :'confluent_url', cluster_id 'lkc-kpr001');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cloud_refused
+    OPTIONS (metrics_api_key 'KPRTESTKEY', metrics_api_secret 'SECRET-API-9b2c');
+-- Works, slowly, with a secret property librdkafka keeps but does not use here.
+CREATE SERVER slow FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER slow
+    OPTIONS ("ssl.key.password" 'SECRET-SLOW-5a0c');
+
+-- Each call's error, and whether its message, detail, hint or context
+-- holds a secret (librdkafka's details carry timings, so only the message
+-- is shown).
+CREATE FUNCTION pg_temp.failure(statement text)
+RETURNS TABLE (message text, secret_shown boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+    hint text;
+    context text;
+BEGIN
+    EXECUTE statement;
+    RETURN QUERY SELECT 'no error'::text, false;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                            hint = PG_EXCEPTION_HINT, context = PG_EXCEPTION_CONTEXT;
+    RETURN QUERY SELECT message, concat_ws(' ', message, detail, hint, context) LIKE '%SECRET-%';
+END
+$$;
+SET kpr.kafka_timeout = '1s';
+SELECT * FROM pg_temp.failure($$SELECT count(*) FROM kpr.list_topics('sasl_refused')$$);
+SELECT * FROM pg_temp.failure($$SELECT count(*) FROM kpr.sample_topics('sasl_refused', 1)$$);
+SELECT * FROM pg_temp.failure($$SELECT count(*) FROM kpr.list_topics('unreachable')$$);
+SELECT * FROM pg_temp.failure(format($$SELECT count(*) FROM kpr.fetch_metrics('cloud_refused', %L, %L)$$,
+                                     :'today'::date - 1, :'today'::date - 1));
+SELECT * FROM pg_temp.failure($$SELECT kpr.collect('sasl_refused', 1)$$);
+SELECT * FROM pg_temp.failure($$SELECT kpr.collect('unreachable', 1)$$);
+SELECT * FROM pg_temp.failure($$SELECT kpr.collect('cloud_refused', 1)$$);
+RESET kpr.kafka_timeout;
+
+-- A call watched while it runs (brokers slowed): neither the caller's nor
+-- the worker's row of pg_stat_activity shows a secret.
+\! for broker in 1 2 3; do echo "rtt $broker 500" > "$KPR_MOCK_STATE/control"; done
+\! (psql -XAtq -d "$KPR_DB" -c "SELECT count(*) FROM kpr.sample_topics('slow', 2) /* watched */") >/dev/null 2>&1 &
+DO $$
+BEGIN
+    FOR attempt IN 1..200 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE query = 'sample_topics on server slow');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT count(*) FILTER (WHERE query LIKE '%watched%') AS caller,
+       count(*) FILTER (WHERE backend_type = 'kafka_partition_recommender worker') AS worker,
+       count(*) FILTER (WHERE query LIKE '%SECRET-%') AS showing_a_secret
+FROM pg_stat_activity
+WHERE pid <> pg_backend_pid()
+  AND (query LIKE '%watched%' OR backend_type = 'kafka_partition_recommender worker');
+DO $$
+BEGIN
+    FOR attempt IN 1..400 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%watched%' AND pid <> pg_backend_pid());
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+
+-- The runs say why they failed, without the secrets.
+SELECT server, status, split_part(error, E'\n', 1) AS error,
+       error LIKE '%SECRET-%' OR coalesce(failed_topics::text, '') LIKE '%SECRET-%' AS shows_a_secret
+FROM kpr.collection_runs ORDER BY run_id;
+-- The server log has the errors, and no secret.
+\! grep -c 'SECRET-' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log
+\! grep -q 'refused the credentials of user "kpr-user"' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log && echo "errors are in the log"
+
+SET client_min_messages = warning;
+DELETE FROM kpr.consumption_daily;
+DELETE FROM kpr.topic_inventory;
+DELETE FROM kpr.collection_runs;
+DROP SERVER sasl_refused, unreachable, cloud_refused, slow CASCADE;
+RESET client_min_messages;
