@@ -11,7 +11,6 @@
 #include "fmgr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
-#include "storage/proc.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
