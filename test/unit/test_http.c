@@ -10,12 +10,12 @@
 #define _GNU_SOURCE				/* memmem */
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/http.h"
+#include "tap.h"
 
 #define PASSWORD	"s3cr3t-PaSsW0rd"
 #define USERNAME	"api-key-1"
@@ -25,24 +25,7 @@
 static int	port;
 static int	tls_port;
 static const char *ca_file;
-static int	checks;
-static int	failures;
 
-static void
-check(int condition, const char *format,...)
-{
-	va_list		args;
-
-	checks++;
-	if (!condition)
-		failures++;
-	printf("%s %d - ", condition ? "ok" : "not ok", checks);
-	va_start(args, format);
-	vprintf(format, args);
-	va_end(args);
-	printf("\n");
-	fflush(stdout);
-}
 
 static char *
 url(const char *path)
@@ -512,6 +495,5 @@ main(int argc, char **argv)
 	test_concurrency();
 	test_follow_up();
 	test_tls();
-	printf("1..%d\n# %d checks, %d failed\n", checks, checks, failures);
-	return failures ? 1 : 0;
+	return tap_finish();
 }

@@ -9,7 +9,6 @@
  * caught.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +16,9 @@
 
 #include "../../src/prometheus_promql.h"
 #include "../../src/prometheus_response.h"
+#include "tap.h"
 
-static int	checks;
-static int	failures;
 
-static void
-check(int condition, const char *format,...)
-{
-	va_list		args;
-
-	checks++;
-	if (!condition)
-		failures++;
-	printf("%s %d - ", condition ? "ok" : "not ok", checks);
-	va_start(args, format);
-	vprintf(format, args);
-	va_end(args);
-	printf("\n");
-	fflush(stdout);
-}
 
 /* What the callback saw. */
 typedef struct Collected
@@ -442,8 +425,5 @@ main(void)
 	test_errors();
 	test_retention();
 	test_promql();
-	printf("1..%d\n", checks);
-	if (failures > 0)
-		printf("# %d of %d checks failed\n", failures, checks);
-	return failures > 0 ? 1 : 0;
+	return tap_finish();
 }
