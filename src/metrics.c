@@ -28,7 +28,9 @@
 typedef struct TrafficEntry
 {
 	char		topic[TOPIC_KEY_SIZE];	/* hash key */
-	double	   *values;			/* [measure * days + day]; NAN: not reported */
+	bool		selected;		/* by the call's topic_filter and include_internal */
+	double	   *values;			/* [measure * days + day]; NAN: not reported;
+								 * NULL when not selected */
 } TrafficEntry;
 
 struct KprTrafficTable
@@ -78,9 +80,15 @@ traffic_entry(KprTrafficTable *table, const char *topic)
 	{
 		int			count = KPR_MEASURE_COUNT * table->window.days;
 
-		entry->values = MemoryContextAlloc(table->context, sizeof(double) * count);
-		for (int i = 0; i < count; i++)
-			entry->values[i] = NAN;
+		/* decided once per topic, not for each of its points */
+		entry->selected = kpr_kafka_topic_selected(topic);
+		entry->values = NULL;
+		if (entry->selected)
+		{
+			entry->values = MemoryContextAlloc(table->context, sizeof(double) * count);
+			for (int i = 0; i < count; i++)
+				entry->values[i] = NAN;
+		}
 	}
 	return entry;
 }
@@ -90,14 +98,17 @@ static double *
 traffic_slot(KprTrafficTable *table, const char *topic, int64 time_ms, KprMeasure measure)
 {
 	int64		day;
+	TrafficEntry *entry;
 
 	if (time_ms < table->window.first_day_ms)
 		return NULL;
 	day = (time_ms - table->window.first_day_ms) / MS_PER_DAY;
-	if (day >= table->window.days || strlen(topic) >= TOPIC_KEY_SIZE ||
-		!kpr_kafka_topic_selected(topic))
+	if (day >= table->window.days || strlen(topic) >= TOPIC_KEY_SIZE)
 		return NULL;
-	return &traffic_entry(table, topic)->values[measure * table->window.days + day];
+	entry = traffic_entry(table, topic);
+	if (!entry->selected)
+		return NULL;
+	return &entry->values[measure * table->window.days + day];
 }
 
 void
@@ -152,7 +163,8 @@ send_rows(KprTrafficTable *table, char **cluster_topics, int cluster_topic_count
 		names[count++] = cluster_topics[i];
 	hash_seq_init(&scan, table->topics);
 	while ((entry = hash_seq_search(&scan)) != NULL)
-		names[count++] = entry->topic;
+		if (entry->selected)
+			names[count++] = entry->topic;
 	qsort(names, count, sizeof(char *), compare_names);
 
 	for (int i = 0; i < count; i++)
@@ -175,7 +187,8 @@ send_rows(KprTrafficTable *table, char **cluster_topics, int cluster_topic_count
 			values[1] = day_text;
 			for (int m = 0; m < KPR_MEASURE_COUNT; m++)
 			{
-				double		value = entry ? entry->values[m * table->window.days + day] : NAN;
+				double		value = entry && entry->selected ?
+					entry->values[m * table->window.days + day] : NAN;
 
 				if (!table->provided[m])
 					values[2 + m] = NULL;
