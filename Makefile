@@ -18,6 +18,7 @@ PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured
 
 REGRESS = install fdw_validator model settings privileges \
 	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus collect cron \
+	collect_interrupted \
 	secrets upgrade workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker

@@ -44,6 +44,8 @@ make COPT=-Werror
 
 fixtures=$(mktemp -d /tmp/kpr-fixtures.XXXXXX)
 kafka_state="$fixtures/kafka"
+# for a mock cluster a test starts and kills (collect_interrupted)
+spare_kafka_state="$fixtures/kafka-spare"
 confluent_state="$fixtures/confluent"
 prometheus_state="$fixtures/prometheus"
 broker_state="$fixtures/broker"
@@ -53,6 +55,7 @@ stop_fixtures() {
 	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
 	test/fixtures/prometheus/prometheus.sh stop "$prometheus_state"
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
+	test/fixtures/kafka_mock/mock-cluster.sh stop "$spare_kafka_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
 	rm -rf "$fixtures"
 }
@@ -83,7 +86,9 @@ test/fuzz/run.sh || { echo "test.sh: fuzzing FOUND A PROBLEM (see above)" >&2; e
 KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
 	test/fixtures/kafka_mock/regress.spec 3) ||
 	{ echo "test.sh: the Kafka mock cluster did not start" >&2; exit 1; }
-export KPR_MOCK_BOOTSTRAP KPR_MOCK_STATE="$kafka_state"
+export KPR_MOCK_BOOTSTRAP KPR_MOCK_STATE="$kafka_state" \
+	KPR_MOCK_SPARE_STATE="$spare_kafka_state" \
+	KPR_MOCK_CLUSTER="$PWD/test/fixtures/kafka_mock/mock-cluster.sh"
 echo "test.sh: Kafka mock cluster at $KPR_MOCK_BOOTSTRAP"
 
 KPR_CONFLUENT_URL=$(test/fixtures/confluent_metrics/stub.sh start "$confluent_state" \

@@ -1,0 +1,138 @@
+-- Collects interrupted from outside, each while its worker samples: the Kafka
+-- cluster killed (SIGKILL), pg_cancel_backend, the calling backend
+-- terminated, the database server restarted.  After each: the outcome the
+-- user sees (an error, or a run row the next collect closes as failed),
+-- history as it was, no worker left, and no socket left in the backend
+-- (its only socket is its client connection).  The killed cluster is a
+-- mock of its own ($KPR_MOCK_SPARE_STATE); the restart uses pg_ctlcluster
+-- on the cluster pg_virtualenv made ($PGVERSION/regress).
+\getenv bootstrap KPR_MOCK_BOOTSTRAP
+\getenv spare_state KPR_MOCK_SPARE_STATE
+\getenv mock_cluster KPR_MOCK_CLUSTER
+SELECT :{?bootstrap} AND :{?spare_state} AND :{?mock_cluster} AS "the peers are known";
+\setenv KPR_DB :DBNAME
+SELECT pg_backend_pid() AS backend_pid \gset
+\setenv KPR_BACKEND_PID :backend_pid
+
+-- What a run row says: its status and the first line of its error (the
+-- next lines quote librdkafka, with ports and timings).
+CREATE FUNCTION pg_temp.run(run bigint) RETURNS TABLE (status text, error text)
+LANGUAGE sql AS $$ SELECT status, split_part(error, E'\n', 1) FROM kpr.collection_runs WHERE run_id = run $$;
+CREATE FUNCTION pg_temp.latest_run(server_name text) RETURNS bigint
+LANGUAGE sql AS $$ SELECT max(run_id) FROM kpr.collection_runs WHERE server = server_name $$;
+-- A fingerprint of a server's history, to show it did not change.
+CREATE FUNCTION pg_temp.history(server_name text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT count(*) || ' rows, ' || md5(string_agg(format('%s %s %s %s %s %s', topic, day, bytes_in, records_in,
+                                                          bytes_out, run_id), ',' ORDER BY topic, day))
+    FROM kpr.consumption_daily WHERE server = server_name
+$$;
+-- Waits (at most 10 s) until no kafka_partition_recommender worker runs and
+-- returns how many are left.  Not a timing assertion: 10 s is far above the
+-- half second a worker needs to go.
+CREATE FUNCTION pg_temp.workers_left() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    remaining bigint;
+BEGIN
+    FOR attempt IN 1..200 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT count(*) INTO remaining FROM pg_stat_activity
+        WHERE backend_type = 'kafka_partition_recommender worker';
+        EXIT WHEN remaining = 0;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN remaining;
+END $$;
+-- Waits (at most 20 s) until a worker samples the server's topics.
+CREATE FUNCTION pg_temp.wait_for_sampling(server_name text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    FOR attempt IN 1..400 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        IF EXISTS (SELECT FROM pg_stat_activity WHERE query = 'sample_topics on server ' || server_name) THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN false;
+END $$;
+
+SET client_min_messages = warning;
+CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER mock;
+SELECT kpr.collect('mock', 2) IS NOT NULL AS collected;
+SELECT pg_temp.history('mock') AS mock_history \gset
+
+-- The Kafka cluster killed while its topics are sampled: the collect fails
+-- with a clear error and the run row says why.  The cluster is a second mock
+-- (three brokers, answering after 300 ms), started here.
+\set spare_bootstrap `"$KPR_MOCK_CLUSTER" start "$KPR_MOCK_SPARE_STATE" "$(dirname "$KPR_MOCK_CLUSTER")/sample.spec" 3`
+CREATE SERVER spare FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'spare_bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER spare;
+SELECT kpr.collect('spare', 3) IS NOT NULL AS collected;
+SELECT pg_temp.history('spare') AS spare_history \gset
+\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_SPARE_STATE/control"; done
+\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server spare'" | grep -q 1 && break; sleep 0.05; done; kill -KILL "$(cat "$KPR_MOCK_SPARE_STATE/pid")") >/dev/null 2>&1 &
+SET kpr.kafka_timeout = '2s';
+\set VERBOSITY terse
+SELECT kpr.collect('spare', 3);
+\set VERBOSITY default
+RESET kpr.kafka_timeout;
+SELECT * FROM pg_temp.run(pg_temp.latest_run('spare'));
+SELECT pg_temp.history('spare') = :'spare_history' AS history_unchanged;
+SELECT pg_temp.workers_left();
+\! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
+\! "$KPR_MOCK_CLUSTER" stop "$KPR_MOCK_SPARE_STATE"
+
+-- pg_cancel_backend while the topics are sampled: canceled, and recorded.
+\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
+\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server mock'" | grep -q 1 && break; sleep 0.05; done; psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)") >/dev/null 2>&1 &
+\set VERBOSITY terse
+SELECT kpr.collect('mock', 2);
+\set VERBOSITY default
+SELECT * FROM pg_temp.run(pg_temp.latest_run('mock'));
+SELECT pg_temp.history('mock') = :'mock_history' AS history_unchanged;
+SELECT pg_temp.workers_left();
+\! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
+
+-- The calling backend terminated while its worker samples: the worker goes
+-- too; the run row stays marked running, and the next collect closes it.
+\! (psql -XAtq -d "$KPR_DB" -c "SET application_name = 'to be terminated'" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
+SELECT pg_temp.wait_for_sampling('mock');
+SELECT pg_terminate_backend(pid) AS terminated
+FROM pg_stat_activity WHERE application_name = 'to be terminated';
+SELECT pg_temp.workers_left();
+SELECT pg_temp.latest_run('mock') AS terminated_run \gset
+SELECT * FROM pg_temp.run(:terminated_run);
+SELECT pg_temp.history('mock') = :'mock_history' AS history_unchanged;
+
+-- The database server restarted while a collect's worker samples: after the
+-- restart no worker runs, the run row says running, and the next collect
+-- closes it as failed.
+\! (psql -XAtq -d "$KPR_DB" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
+SELECT pg_temp.wait_for_sampling('mock');
+\! pg_ctlcluster "$PGVERSION" regress restart -m fast
+\c
+SET client_min_messages = warning;
+SELECT pg_backend_pid() AS backend_pid \gset
+\setenv KPR_BACKEND_PID :backend_pid
+SELECT count(*) AS workers FROM pg_stat_activity
+WHERE backend_type = 'kafka_partition_recommender worker';
+SELECT max(run_id) AS restarted_run FROM kpr.collection_runs WHERE server = 'mock' \gset
+SELECT status FROM kpr.collection_runs WHERE run_id = :restarted_run;
+
+-- The next collect (brokers answering at once again) closes both.
+\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+SELECT kpr.collect('mock', 2) AS next_run \gset
+SELECT run_id = :terminated_run AS terminated_run, run_id = :restarted_run AS restarted_run, status, error
+FROM kpr.collection_runs WHERE run_id IN (:terminated_run, :restarted_run) ORDER BY run_id;
+SELECT status FROM kpr.collection_runs WHERE run_id = :next_run;
+SELECT count(*) AS workers FROM pg_stat_activity
+WHERE backend_type = 'kafka_partition_recommender worker';
+\! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
+
+DELETE FROM kpr.consumption_daily;
+DELETE FROM kpr.topic_inventory;
+DELETE FROM kpr.collection_runs;
+DROP SERVER mock, spare CASCADE;
