@@ -11,6 +11,9 @@
 SELECT :{?bootstrap} AND :{?confluent_url} AND :{?confluent_state} AND :{?stub}
     AS "the peers are running";
 SELECT (now() AT TIME ZONE 'UTC')::date AS today \gset
+\setenv KPR_DB :DBNAME
+SELECT pg_backend_pid() AS backend_pid \gset
+\setenv KPR_BACKEND_PID :backend_pid
 
 CREATE SERVER confluent FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap', metrics_source 'confluent',
@@ -105,7 +108,8 @@ SELECT (SELECT count(*) FROM (SELECT * FROM fetched EXCEPT SELECT * FROM again) 
 
 -- Faults that end the call with a clear error and no rows.  Six queries run
 -- at once and any of them may meet a fault first, so the message's "the P1D
--- query of received_bytes (page 1)" is shown as "a query".  Each fault is
+-- query of received_bytes (page 1)" is shown as "a query" (and libcurl's
+-- connect time as N).  Each fault is
 -- queued for many requests: requests of the previous call that the stub
 -- reads late must not use it up.
 CREATE FUNCTION pg_temp.fetch_error(first_day date, last_day date) RETURNS text
@@ -120,9 +124,11 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
                             hint = PG_EXCEPTION_HINT;
-    RETURN regexp_replace(concat_ws(E'\n', 'ERROR: ' || message, 'DETAIL: ' || nullif(detail, ''),
-                                    'HINT: ' || nullif(hint, '')),
-                          'the P\w+ query of \w+ \(page \d+\)', 'a query', 'g');
+    RETURN regexp_replace(regexp_replace(
+               concat_ws(E'\n', 'ERROR: ' || message, 'DETAIL: ' || nullif(detail, ''),
+                         'HINT: ' || nullif(hint, '')),
+               'the P\w+ query of \w+ \(page \d+\)', 'a query', 'g'),
+           'after \d+ ms', 'after N ms', 'g');
 END
 $$;
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error401 100
@@ -142,6 +148,19 @@ SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" oversized 8 70
 SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
+-- Two 50 MB bodies, under that bound, each a last page of value 1 for
+-- topics oversized-000 to -999 on the first day: read whole, every point kept.
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" oversized 2 50
+SELECT count(DISTINCT topic) AS oversized_topics,
+       count(DISTINCT topic) FILTER (WHERE day = :'today'::date - 6 AND total > 0)
+           AS with_a_value_on_the_first_day,
+       count(*) FILTER (WHERE day <> :'today'::date - 6 AND total > 0) AS values_on_other_days,
+       max(greatest(bytes_in, records_in, bytes_out, records_out)) AS largest_value
+FROM (SELECT *, bytes_in + records_in + bytes_out + records_out +
+                peak_bytes_in_per_sec + peak_bytes_out_per_sec AS total
+      FROM kpr.fetch_metrics('confluent', :'today'::date - 6, :'today'::date - 1)
+      WHERE topic LIKE 'oversized-%') AS f;
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 -- server errors that do not stop: four attempts, then the error
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" error500 40
@@ -164,6 +183,15 @@ SET statement_timeout = '1s';
 SELECT count(*) FROM kpr.fetch_metrics('confluent', :'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 RESET statement_timeout;
+-- pg_cancel_backend while the service is slow: the same
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" slow 40 5
+\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'fetch_metrics on server confluent'" | grep -q 1 && break; sleep 0.05; done; psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)") >/dev/null 2>&1 &
+SELECT count(*) FROM kpr.fetch_metrics('confluent', :'today'::date - 6, :'today'::date - 1);
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
+-- nothing listening at the metrics_url
+ALTER SERVER confluent OPTIONS (SET metrics_url 'http://127.0.0.1:1');
+SELECT pg_temp.fetch_error(:'today'::date - 6, :'today'::date - 1);
+ALTER SERVER confluent OPTIONS (SET metrics_url :'confluent_url');
 
 -- A wrong secret: the error names the server, the user and the key, never the secret.
 ALTER USER MAPPING FOR CURRENT_USER SERVER confluent

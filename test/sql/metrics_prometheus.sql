@@ -102,6 +102,11 @@ $$;
 -- PromQL Prometheus cannot parse
 ALTER SERVER redpanda OPTIONS (SET bytes_in_query 'sum by (redpanda_topic) (increase(x[$window])');
 SELECT pg_temp.error_of('redpanda', :'last_day', :'last_day');
+-- PromQL Prometheus parses but cannot evaluate: many topics on one side of
+-- a one-to-one match (an execution error, HTTP 422)
+ALTER SERVER redpanda OPTIONS (SET bytes_in_query
+    'sum by (redpanda_topic) (increase(redpanda_kafka_request_bytes_total[$window])) + on() vector(1)');
+SELECT pg_temp.error_of('redpanda', :'last_day', :'last_day');
 -- a query whose series do not carry the topic label
 ALTER SERVER redpanda OPTIONS (SET bytes_in_query 'sum(increase(redpanda_kafka_request_bytes_total[$window]))');
 SELECT pg_temp.error_of('redpanda', :'last_day', :'last_day');
