@@ -1,6 +1,8 @@
--- Privileges: nothing for PUBLIC; the documented grants work; a role that
--- may create servers cannot make the database server read files or run
--- commands; other roles cannot read someone's credentials.
+-- Privileges: nothing for PUBLIC but a formatting helper; the documented
+-- grants work; a role without them cannot collect or change settings; a
+-- role that may create servers cannot make the database server read files
+-- or run commands; other roles cannot read or use someone's credentials;
+-- no function is SECURITY DEFINER.
 
 CREATE ROLE regress_kpr_nobody;
 CREATE ROLE regress_kpr_reporter;
@@ -20,14 +22,46 @@ INSERT INTO kpr.topic_inventory (server, topic, partition_count) VALUES ('prod',
 INSERT INTO kpr.consumption_daily (server, topic, day, peak_bytes_in_per_sec, source)
 VALUES ('prod', 'orders', (now() AT TIME ZONE 'UTC')::date - 1, 10485760, 'manual');
 
--- A role without grants sees nothing.
+-- A role without grants sees nothing.  (The library is loaded first, so
+-- that its settings are known and SET checks them.)
+LOAD 'kafka_partition_recommender';
 SET ROLE regress_kpr_nobody;
 SELECT count(*) FROM kpr.recommended_partitions;
 SELECT count(*) FROM kpr.consumption_daily;
 INSERT INTO kpr.settings (throughput_factor) VALUES (10);
 CREATE SERVER sneaky FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:9092');
+-- ... nor change the global settings of the extension.
+SET kpr.max_workers = 100;
+ALTER SYSTEM SET kpr.kafka_timeout = '1min';
+ALTER DATABASE :"DBNAME" SET kpr.http_timeout = '1min';
 RESET ROLE;
+
+-- What a role without grants may call: the model's formatting helper, which
+-- reads nothing; no collection function.
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('regress_kpr_nobody', p.oid, 'EXECUTE') AS callable_without_grants
+FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
+ORDER BY p.oid::regprocedure::text;
+-- and the schema's USAGE alone does not make them callable
+GRANT USAGE ON SCHEMA kpr TO regress_kpr_nobody;
+SET ROLE regress_kpr_nobody;
+SELECT kpr.collect('prod');
+SELECT kpr.collect_all();
+SELECT * FROM kpr.list_topics('prod');
+SELECT * FROM kpr.sample_topics('prod');
+SELECT * FROM kpr.fetch_metrics('prod', current_date - 1, current_date - 1);
+SELECT * FROM kpr.cluster_info('prod');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA kpr FROM regress_kpr_nobody;
+
+-- No function of the extension runs with its owner's rights, so none needs
+-- a pinned search_path.
+SELECT count(*) AS security_definer_functions
+FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
+  AND p.prosecdef;
 
 -- The reporting role reads the recommendation (computed from tables it cannot
 -- read directly: the view runs with its owner's rights) and nothing else.
@@ -59,11 +93,15 @@ RESET ROLE;
 
 SELECT server, topic, throughput_factor, recommended_partitions FROM kpr.recommended_partitions;
 
--- Another role cannot read the operator's credentials.
+-- Another role cannot read the operator's credentials, nor use them: the
+-- functions take the caller's own user mapping.
 GRANT USAGE ON FOREIGN SERVER operator_cluster TO regress_kpr_reporter;
+GRANT EXECUTE ON FUNCTION kpr.list_topics TO regress_kpr_reporter;
 SET ROLE regress_kpr_reporter;
 SELECT srvname, usename, umoptions FROM pg_user_mappings WHERE srvname = 'operator_cluster';
+SELECT * FROM kpr.list_topics('operator_cluster');
 RESET ROLE;
+REVOKE EXECUTE ON FUNCTION kpr.list_topics FROM regress_kpr_reporter;
 SET ROLE regress_kpr_operator;
 SELECT srvname, usename, umoptions FROM pg_user_mappings WHERE srvname = 'operator_cluster';
 RESET ROLE;
