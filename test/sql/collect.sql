@@ -39,7 +39,8 @@ SET client_min_messages = warning;
 -- Sampling (metrics_source unset): three complete days of the mock cluster.
 CREATE SERVER sampled FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
-CREATE USER MAPPING FOR CURRENT_USER SERVER sampled;
+CREATE USER MAPPING FOR CURRENT_USER SERVER sampled
+    OPTIONS ("ssl.key.password" 'SECRET-sampled-key-password');
 SELECT kpr.collect('sampled', 3) AS first_run \gset
 SELECT * FROM pg_temp.run(:first_run);
 SELECT topic, partition_count, is_internal, missing_since IS NULL AS present,
@@ -147,7 +148,8 @@ SELECT status FROM pg_temp.run(pg_temp.latest_run('sampled'));
 CREATE SERVER partial FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap', topic_filter 'doomed,clicks',
              "topic.metadata.refresh.interval.ms" '100');
-CREATE USER MAPPING FOR CURRENT_USER SERVER partial;
+CREATE USER MAPPING FOR CURRENT_USER SERVER partial
+    OPTIONS ("ssl.key.password" 'SECRET-partial-key-password');
 \! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
 \! (for i in $(seq 200); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server partial'" | grep -q 1 && break; sleep 0.05; done; echo "topic_error doomed 3" > "$KPR_MOCK_STATE/control") >/dev/null 2>&1 &
 SELECT kpr.collect('partial', 2) AS partial_run \gset
@@ -160,7 +162,8 @@ SELECT DISTINCT topic FROM kpr.consumption_daily WHERE run_id = :partial_run ORD
 -- fails alone.
 CREATE SERVER broken FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:1');
-CREATE USER MAPPING FOR CURRENT_USER SERVER broken;
+CREATE USER MAPPING FOR CURRENT_USER SERVER broken
+    OPTIONS ("ssl.key.password" 'SECRET-broken-key-password');
 CREATE SERVER not_mine FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
 SET kpr.kafka_timeout = '1s';
@@ -191,7 +194,8 @@ GRANT EXECUTE ON FUNCTION kpr.collect(name, integer), kpr.collect_all(integer),
     TO regress_kpr_collector;
 GRANT SELECT, INSERT, UPDATE ON kpr.collection_runs, kpr.topic_inventory, kpr.consumption_daily
     TO regress_kpr_collector;
-CREATE USER MAPPING FOR regress_kpr_collector SERVER sampled;
+CREATE USER MAPPING FOR regress_kpr_collector SERVER sampled
+    OPTIONS ("ssl.key.password" 'SECRET-collector-key-password');
 SET ROLE regress_kpr_collector;
 SELECT kpr.collect('sampled', 1) AS collector_run \gset
 SELECT server, status, run_by FROM kpr.collection_runs WHERE run_id = :collector_run;

@@ -59,7 +59,8 @@ END $$;
 SET client_min_messages = warning;
 CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
-CREATE USER MAPPING FOR CURRENT_USER SERVER mock;
+CREATE USER MAPPING FOR CURRENT_USER SERVER mock
+    OPTIONS ("ssl.key.password" 'SECRET-mock-key-password');
 SELECT kpr.collect('mock', 2) IS NOT NULL AS collected;
 SELECT pg_temp.history('mock') AS mock_history \gset
 
@@ -69,7 +70,8 @@ SELECT pg_temp.history('mock') AS mock_history \gset
 \set spare_bootstrap `"$KPR_MOCK_CLUSTER" start "$KPR_MOCK_SPARE_STATE" "$(dirname "$KPR_MOCK_CLUSTER")/sample.spec" 3`
 CREATE SERVER spare FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'spare_bootstrap');
-CREATE USER MAPPING FOR CURRENT_USER SERVER spare;
+CREATE USER MAPPING FOR CURRENT_USER SERVER spare
+    OPTIONS ("ssl.key.password" 'SECRET-spare-key-password');
 SELECT kpr.collect('spare', 3) IS NOT NULL AS collected;
 SELECT pg_temp.history('spare') AS spare_history \gset
 \! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_SPARE_STATE/control"; done

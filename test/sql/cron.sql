@@ -9,7 +9,8 @@ SELECT current_setting('shared_preload_libraries') ~ 'pg_cron' AS "pg_cron is pr
 CREATE EXTENSION pg_cron;
 CREATE SERVER nightly FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap', topic_filter 'orders,clicks');
-CREATE USER MAPPING FOR CURRENT_USER SERVER nightly;
+CREATE USER MAPPING FOR CURRENT_USER SERVER nightly
+    OPTIONS ("ssl.key.password" 'SECRET-nightly-key-password');
 
 SELECT cron.schedule('kpr-collect', '* * * * *', $$SELECT kpr.collect_all(2)$$) > 0 AS scheduled;
 -- at most 150 s: the next minute boundary, and the collect itself

@@ -26,15 +26,18 @@ END $$;
 
 CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
-CREATE USER MAPPING FOR CURRENT_USER SERVER mock;
+CREATE USER MAPPING FOR CURRENT_USER SERVER mock
+    OPTIONS ("ssl.key.password" 'SECRET-mock-key-password');
 
 -- Unreachable brokers: a clear error after kpr.kafka_timeout, not a hang.
 CREATE SERVER refused FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:1');
-CREATE USER MAPPING FOR CURRENT_USER SERVER refused;
+CREATE USER MAPPING FOR CURRENT_USER SERVER refused
+    OPTIONS ("ssl.key.password" 'SECRET-refused-key-password');
 CREATE SERVER unresolvable FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers 'no-such-broker.invalid:9092');
-CREATE USER MAPPING FOR CURRENT_USER SERVER unresolvable;
+CREATE USER MAPPING FOR CURRENT_USER SERVER unresolvable
+    OPTIONS ("ssl.key.password" 'SECRET-unresolvable-key-password');
 SET kpr.kafka_timeout = '1s';
 \set VERBOSITY terse
 SELECT * FROM kpr.list_topics('refused');
@@ -51,7 +54,7 @@ SELECT pg_temp.workers_left();
 CREATE SERVER sasl FOREIGN DATA WRAPPER kafka_partition_recommender OPTIONS (
     bootstrap_servers :'bootstrap', "security.protocol" 'SASL_PLAINTEXT', "sasl.mechanisms" 'PLAIN');
 CREATE USER MAPPING FOR CURRENT_USER SERVER sasl
-    OPTIONS ("sasl.username" 'alice', "sasl.password" 'alice-s3cr3t-password');
+    OPTIONS ("sasl.username" 'alice', "sasl.password" 'SECRET-alice-password');
 DO $$
 DECLARE
     message text;
@@ -63,7 +66,7 @@ EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
     RAISE NOTICE 'error: %', message;
     RAISE NOTICE 'secret in message, detail or hint: %',
-        concat_ws(' ', message, detail, hint) LIKE '%s3cr3t%';
+        concat_ws(' ', message, detail, hint) LIKE '%SECRET-%';
 END $$;
 RESET kpr.kafka_timeout;
 

@@ -223,7 +223,8 @@ SELECT count(*) > 0 AS accepted FROM kpr.fetch_metrics('confluent', :'today'::da
 -- A server without a metrics source.
 CREATE SERVER plain FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
-CREATE USER MAPPING FOR CURRENT_USER SERVER plain;
+CREATE USER MAPPING FOR CURRENT_USER SERVER plain
+    OPTIONS ("ssl.key.password" 'SECRET-plain-key-password');
 SELECT * FROM kpr.fetch_metrics('plain', :'today'::date - 1, :'today'::date - 1);
 
 -- No secret in the server log, whatever failed above.

@@ -13,7 +13,8 @@ SELECT (now() AT TIME ZONE 'UTC')::date AS today \gset
 CREATE SERVER prom FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap', metrics_source 'prometheus',
              metrics_url :'prometheus_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER prom;
+CREATE USER MAPPING FOR CURRENT_USER SERVER prom
+    OPTIONS (metrics_api_key 'kpr', metrics_api_secret 'SECRET-prom-password');
 
 \set expected_csv `cat "$KPR_PROMETHEUS_STATE/expected_metrics.csv"`
 CREATE TEMP TABLE expected AS
@@ -54,7 +55,8 @@ CREATE SERVER redpanda FOREIGN DATA WRAPPER kafka_partition_recommender
              bytes_out_metric 'redpanda_kafka_request_bytes_total{redpanda_request="consume",redpanda_namespace="kafka"}',
              records_in_metric 'redpanda_kafka_records_produced_total{redpanda_namespace="kafka"}',
              records_out_metric 'redpanda_kafka_records_fetched_total{redpanda_namespace="kafka"}');
-CREATE USER MAPPING FOR CURRENT_USER SERVER redpanda;
+CREATE USER MAPPING FOR CURRENT_USER SERVER redpanda
+    OPTIONS (metrics_api_key 'kpr', metrics_api_secret 'SECRET-redpanda-password');
 CREATE TEMP TABLE via_redpanda AS
 SELECT * FROM kpr.fetch_metrics('redpanda', :'first_day', :'last_day');
 SELECT count(*) AS rows,

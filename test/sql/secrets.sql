@@ -3,7 +3,9 @@
 -- Metrics API refusing a secret, collects of each, a call watched while it
 -- runs.  None of the values may appear in an error, detail, hint or NOTICE
 -- (the output below), in kpr.collection_runs, in pg_stat_activity, or in
--- the server log.
+-- the server log.  At the end, the same check over the whole suite: the
+-- secrets of every test's user mappings, in every run row written and the
+-- whole server log (see test secrets_watch).
 \getenv bootstrap KPR_MOCK_BOOTSTRAP
 \getenv confluent_url KPR_CONFLUENT_URL
 SELECT :{?bootstrap} AND :{?confluent_url} AS "the peers are running";
@@ -99,6 +101,22 @@ FROM kpr.collection_runs ORDER BY run_id;
 -- The server log has the errors, and no secret.
 \! grep -c 'SECRET-' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log
 \! grep -q 'refused the credentials of user "kpr-user"' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log && echo "errors are in the log"
+
+-- Across the whole suite since test secrets_watch: every run row ever
+-- written, and the whole server log (errors, warnings and NOTICEs of every
+-- fault above, from backends and workers).
+SELECT count(DISTINCT run_id) >= 20 AS at_least_20_runs,
+       count(DISTINCT run_id) FILTER (WHERE status = 'failed') >= 10 AS at_least_10_failed,
+       count(*) FILTER (WHERE concat_ws(' ', error, failed_topics::text)
+                        ~ '(SECRET-|kpr-test-metrics-secret)') AS with_a_secret
+FROM public.runs_seen;
+\! grep -c -e 'SECRET-' -e 'kpr-test-metrics-secret' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log
+\! grep -q 'NOTICE: *the Kafka cluster of server' "$(dirname "$PGSYSCONFDIR")"/log/postgresql-*.log && echo "NOTICEs are in the log"
+DROP TRIGGER copy_run ON kpr.collection_runs;
+DROP FUNCTION public.copy_run();
+DROP TABLE public.runs_seen;
+ALTER SYSTEM RESET log_min_messages;
+SELECT pg_reload_conf();
 
 SET client_min_messages = warning;
 DELETE FROM kpr.consumption_daily;
