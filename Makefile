@@ -16,7 +16,7 @@ OBJS = src/kpr.o src/options.o src/functions.o src/worker.o src/kafka.o src/samp
 DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
-REGRESS = install secrets_watch fdw_validator model settings privileges \
+REGRESS = install helpers secrets_watch fdw_validator model settings privileges \
 	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus collect cron \
 	collect_interrupted \
 	secrets upgrade workers_left

@@ -24,15 +24,6 @@ LANGUAGE sql AS $$
            finished_at >= started_at
     FROM kpr.collection_runs WHERE run_id = run
 $$;
-CREATE FUNCTION pg_temp.latest_run(server_name text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT max(run_id) FROM kpr.collection_runs WHERE server = server_name $$;
--- A fingerprint of a server's history, to show it did not change.
-CREATE FUNCTION pg_temp.history(server_name text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT count(*) || ' rows, ' || md5(string_agg(format('%s %s %s %s %s %s', topic, day, bytes_in, records_in,
-                                                          bytes_out, run_id), ',' ORDER BY topic, day))
-    FROM kpr.consumption_daily WHERE server = server_name
-$$;
 
 SET client_min_messages = warning;
 
@@ -77,7 +68,7 @@ SELECT topic, :'today'::date - day AS days_ago, bytes_in, records_in, bytes_out,
        round(peak_bytes_in_per_sec::numeric, 3) AS peak_in, peak_interval_seconds,
        round(avg_record_bytes::numeric, 2) AS avg_record_bytes
 FROM kpr.consumption_daily WHERE server = 'cloud' AND bytes_in > 0 ORDER BY topic, day;
-SELECT pg_temp.history('cloud') AS cloud_history \gset
+SELECT regress_helpers.history('cloud') AS cloud_history \gset
 
 -- A collect that fails midway (the API answers 500 to everything): the
 -- error reaches the caller, the run row says why, history is as it was.
@@ -86,11 +77,11 @@ SELECT pg_temp.history('cloud') AS cloud_history \gset
 SELECT kpr.collect('cloud');
 \set VERBOSITY default
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
-SELECT * FROM pg_temp.run(pg_temp.latest_run('cloud'));
-SELECT pg_temp.history('cloud') = :'cloud_history' AS history_unchanged;
+SELECT * FROM pg_temp.run(regress_helpers.latest_run('cloud'));
+SELECT regress_helpers.history('cloud') = :'cloud_history' AS history_unchanged;
 
 -- The Kafka cluster down: the same.
-SELECT pg_temp.history('sampled') AS sampled_history \gset
+SELECT regress_helpers.history('sampled') AS sampled_history \gset
 \! for broker in 1 2 3; do echo "broker_down $broker" > "$KPR_MOCK_STATE/control"; done
 SET kpr.kafka_timeout = '1s';
 \set VERBOSITY terse
@@ -98,16 +89,16 @@ SELECT kpr.collect('sampled', 3);
 \set VERBOSITY default
 RESET kpr.kafka_timeout;
 \! for broker in 1 2 3; do echo "broker_up $broker" > "$KPR_MOCK_STATE/control"; done
-SELECT server, status, error FROM pg_temp.run(pg_temp.latest_run('sampled'));
-SELECT pg_temp.history('sampled') = :'sampled_history' AS history_unchanged;
+SELECT server, status, error FROM pg_temp.run(regress_helpers.latest_run('sampled'));
+SELECT regress_helpers.history('sampled') = :'sampled_history' AS history_unchanged;
 
 -- A collect whose transaction rolls back leaves its run row behind, marked
 -- running; the next collect of that server closes it as failed.
 BEGIN;
 SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected_then_rolled_back;
 ROLLBACK;
-SELECT status FROM pg_temp.run(pg_temp.latest_run('sampled'));
-SELECT pg_temp.latest_run('sampled') AS rolled_back_run \gset
+SELECT status FROM pg_temp.run(regress_helpers.latest_run('sampled'));
+SELECT regress_helpers.latest_run('sampled') AS rolled_back_run \gset
 SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected;
 SELECT status, error FROM pg_temp.run(:rolled_back_run);
 
@@ -118,7 +109,7 @@ SET statement_timeout = '1s';
 SELECT kpr.collect('sampled', 1);
 \set VERBOSITY default
 RESET statement_timeout;
-SELECT status, error FROM pg_temp.run(pg_temp.latest_run('sampled'));
+SELECT status, error FROM pg_temp.run(regress_helpers.latest_run('sampled'));
 
 -- Two collects of one server at once: the second is refused, not run twice.
 -- The first runs in another session against slowed brokers.
@@ -140,7 +131,7 @@ BEGIN
         PERFORM pg_sleep(0.05);
     END LOOP;
 END $$;
-SELECT status FROM pg_temp.run(pg_temp.latest_run('sampled'));
+SELECT status FROM pg_temp.run(regress_helpers.latest_run('sampled'));
 \! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
 
 -- A topic deleted between the listing and the sampling: a partial run that

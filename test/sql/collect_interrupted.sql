@@ -18,43 +18,6 @@ SELECT pg_backend_pid() AS backend_pid \gset
 -- next lines quote librdkafka, with ports and timings).
 CREATE FUNCTION pg_temp.run(run bigint) RETURNS TABLE (status text, error text)
 LANGUAGE sql AS $$ SELECT status, split_part(error, E'\n', 1) FROM kpr.collection_runs WHERE run_id = run $$;
-CREATE FUNCTION pg_temp.latest_run(server_name text) RETURNS bigint
-LANGUAGE sql AS $$ SELECT max(run_id) FROM kpr.collection_runs WHERE server = server_name $$;
--- A fingerprint of a server's history, to show it did not change.
-CREATE FUNCTION pg_temp.history(server_name text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT count(*) || ' rows, ' || md5(string_agg(format('%s %s %s %s %s %s', topic, day, bytes_in, records_in,
-                                                          bytes_out, run_id), ',' ORDER BY topic, day))
-    FROM kpr.consumption_daily WHERE server = server_name
-$$;
--- Waits (at most 10 s) until no kafka_partition_recommender worker runs and
--- returns how many are left.  Not a timing assertion: 10 s is far above the
--- half second a worker needs to go.
-CREATE FUNCTION pg_temp.workers_left() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    remaining bigint;
-BEGIN
-    FOR attempt IN 1..200 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        SELECT count(*) INTO remaining FROM pg_stat_activity
-        WHERE backend_type = 'kafka_partition_recommender worker';
-        EXIT WHEN remaining = 0;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN remaining;
-END $$;
--- Waits (at most 20 s) until a worker samples the server's topics.
-CREATE FUNCTION pg_temp.wait_for_sampling(server_name text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    FOR attempt IN 1..400 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        IF EXISTS (SELECT FROM pg_stat_activity WHERE query = 'sample_topics on server ' || server_name) THEN
-            RETURN true;
-        END IF;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN false;
-END $$;
 
 SET client_min_messages = warning;
 CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
@@ -62,7 +25,7 @@ CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
 CREATE USER MAPPING FOR CURRENT_USER SERVER mock
     OPTIONS ("ssl.key.password" 'SECRET-mock-key-password');
 SELECT kpr.collect('mock', 2) IS NOT NULL AS collected;
-SELECT pg_temp.history('mock') AS mock_history \gset
+SELECT regress_helpers.history('mock') AS mock_history \gset
 
 -- The Kafka cluster killed while its topics are sampled: the collect fails
 -- with a clear error and the run row says why.  The cluster is a second mock
@@ -73,7 +36,7 @@ CREATE SERVER spare FOREIGN DATA WRAPPER kafka_partition_recommender
 CREATE USER MAPPING FOR CURRENT_USER SERVER spare
     OPTIONS ("ssl.key.password" 'SECRET-spare-key-password');
 SELECT kpr.collect('spare', 3) IS NOT NULL AS collected;
-SELECT pg_temp.history('spare') AS spare_history \gset
+SELECT regress_helpers.history('spare') AS spare_history \gset
 \! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_SPARE_STATE/control"; done
 \! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server spare'" | grep -q 1 && break; sleep 0.05; done; kill -KILL "$(cat "$KPR_MOCK_SPARE_STATE/pid")") >/dev/null 2>&1 &
 -- Where the kill lands (metadata, offsets, fetches) decides which of the
@@ -94,9 +57,9 @@ SET kpr.kafka_timeout = '2s';
 SELECT pg_temp.collect_failure('spare', 3);
 RESET kpr.kafka_timeout;
 SELECT status, error LIKE '%server "spare"%' AS names_the_server
-FROM kpr.collection_runs WHERE run_id = pg_temp.latest_run('spare');
-SELECT pg_temp.history('spare') = :'spare_history' AS history_unchanged;
-SELECT pg_temp.workers_left();
+FROM kpr.collection_runs WHERE run_id = regress_helpers.latest_run('spare');
+SELECT regress_helpers.history('spare') = :'spare_history' AS history_unchanged;
+SELECT regress_helpers.workers_left();
 \! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
 \! "$KPR_MOCK_CLUSTER" stop "$KPR_MOCK_SPARE_STATE"
 
@@ -106,27 +69,27 @@ SELECT pg_temp.workers_left();
 \set VERBOSITY terse
 SELECT kpr.collect('mock', 2);
 \set VERBOSITY default
-SELECT * FROM pg_temp.run(pg_temp.latest_run('mock'));
-SELECT pg_temp.history('mock') = :'mock_history' AS history_unchanged;
-SELECT pg_temp.workers_left();
+SELECT * FROM pg_temp.run(regress_helpers.latest_run('mock'));
+SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
+SELECT regress_helpers.workers_left();
 \! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
 
 -- The calling backend terminated while its worker samples: the worker goes
 -- too; the run row stays marked running, and the next collect closes it.
 \! (psql -XAtq -d "$KPR_DB" -c "SET application_name = 'to be terminated'" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
-SELECT pg_temp.wait_for_sampling('mock');
+SELECT regress_helpers.wait_for_sampling('mock');
 SELECT pg_terminate_backend(pid) AS terminated
 FROM pg_stat_activity WHERE application_name = 'to be terminated';
-SELECT pg_temp.workers_left();
-SELECT pg_temp.latest_run('mock') AS terminated_run \gset
+SELECT regress_helpers.workers_left();
+SELECT regress_helpers.latest_run('mock') AS terminated_run \gset
 SELECT * FROM pg_temp.run(:terminated_run);
-SELECT pg_temp.history('mock') = :'mock_history' AS history_unchanged;
+SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 
 -- The database server restarted while a collect's worker samples: after the
 -- restart no worker runs, the run row says running, and the next collect
 -- closes it as failed.
 \! (psql -XAtq -d "$KPR_DB" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
-SELECT pg_temp.wait_for_sampling('mock');
+SELECT regress_helpers.wait_for_sampling('mock');
 \! pg_ctlcluster "$PGVERSION" regress restart -m fast
 \c
 SET client_min_messages = warning;
@@ -134,8 +97,9 @@ SELECT pg_backend_pid() AS backend_pid \gset
 \setenv KPR_BACKEND_PID :backend_pid
 SELECT count(*) AS workers FROM pg_stat_activity
 WHERE backend_type = 'kafka_partition_recommender worker';
-SELECT max(run_id) AS restarted_run FROM kpr.collection_runs WHERE server = 'mock' \gset
+SELECT regress_helpers.latest_run('mock') AS restarted_run \gset
 SELECT status FROM kpr.collection_runs WHERE run_id = :restarted_run;
+SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 
 -- The next collect (brokers answering at once again) closes both.
 \! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
@@ -143,8 +107,7 @@ SELECT kpr.collect('mock', 2) AS next_run \gset
 SELECT run_id = :terminated_run AS terminated_run, run_id = :restarted_run AS restarted_run, status, error
 FROM kpr.collection_runs WHERE run_id IN (:terminated_run, :restarted_run) ORDER BY run_id;
 SELECT status FROM kpr.collection_runs WHERE run_id = :next_run;
-SELECT count(*) AS workers FROM pg_stat_activity
-WHERE backend_type = 'kafka_partition_recommender worker';
+SELECT regress_helpers.workers_left();
 \! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
 
 DELETE FROM kpr.consumption_daily;

@@ -7,23 +7,6 @@
 SELECT :{?bootstrap} AS "the mock cluster is running";
 \setenv KPR_DB :DBNAME
 
--- Waits (at most 10 s) until no kafka_partition_recommender worker runs and
--- returns how many are left.  Not a timing assertion: 10 s is far above the
--- half second a terminated worker needs.
-CREATE FUNCTION pg_temp.workers_left() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    remaining bigint;
-BEGIN
-    FOR attempt IN 1..200 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        SELECT count(*) INTO remaining FROM pg_stat_activity
-        WHERE backend_type = 'kafka_partition_recommender worker';
-        EXIT WHEN remaining = 0;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN remaining;
-END $$;
-
 CREATE SERVER mock FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
 CREATE USER MAPPING FOR CURRENT_USER SERVER mock
@@ -47,7 +30,7 @@ SET kpr.kafka_timeout = '300ms';
 SELECT * FROM kpr.list_topics('refused');
 SET kpr.kafka_timeout = '1s';
 \set VERBOSITY default
-SELECT pg_temp.workers_left();
+SELECT regress_helpers.workers_left();
 
 -- Credentials the cluster refuses (the mock has no SASL, so the handshake
 -- itself fails): the error names the server, and no secret appears in it.
@@ -77,12 +60,12 @@ RESET kpr.kafka_timeout;
 SET statement_timeout = '700ms';
 SELECT * FROM kpr.list_topics('mock');
 RESET statement_timeout;
-SELECT pg_temp.workers_left();
+SELECT regress_helpers.workers_left();
 
 -- pg_cancel_backend from another session stops the call; the worker goes too.
 \! (sleep 1; psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND backend_type = 'client backend' AND pid <> pg_backend_pid()") >/dev/null 2>&1 &
 SELECT * FROM kpr.sample_topics('mock', 7, 100, 'cancel me*');
-SELECT pg_temp.workers_left();
+SELECT regress_helpers.workers_left();
 
 -- No free worker slot: another session's call holds the only one.
 \! (psql -XAtq -d "$KPR_DB" -c "SET kpr.kafka_timeout = '3s'; SELECT count(*) FROM kpr.list_topics('mock')") >/dev/null 2>&1 &
@@ -90,7 +73,7 @@ SELECT pg_sleep(1);
 SET kpr.max_workers = 1;
 SELECT * FROM kpr.list_topics('mock');
 RESET kpr.max_workers;
-SELECT pg_temp.workers_left();
+SELECT regress_helpers.workers_left();
 
 -- A topic deleted during a call is left out with a NOTICE; the others are
 -- sampled.  librdkafka is told to refresh metadata often, the brokers answer
@@ -107,7 +90,7 @@ GROUP BY topic ORDER BY topic;
 SELECT topic FROM kpr.list_topics('mock', 'doomed,clicks') ORDER BY topic;
 \! echo "topic_error doomed 0" > "$KPR_MOCK_STATE/control"
 \! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
-SELECT pg_temp.workers_left();
+SELECT regress_helpers.workers_left();
 
 SET client_min_messages = warning;
 DROP SERVER mock, refused, unresolvable, sasl CASCADE;
