@@ -67,8 +67,12 @@ trap stop_fixtures EXIT
 run_regress() {
 	local suite=$1
 	shift
+	# external_pid_file: Debian's default path names the cluster (15/regress)
+	# only, so clusters of two test runs at once shared it, and pg_ctlcluster
+	# (collect_interrupted restarts the server) took one for the other.
 	if ! pg_virtualenv -v 15 -t -o shared_preload_libraries=pg_cron \
 		-o cron.database_name=contrib_regression -o cron.use_background_workers=on \
+		-o "external_pid_file=/tmp/kpr-regress-$$.pid" \
 		make installcheck "$@"; then
 		[ -f test/regression.diffs ] && cat test/regression.diffs
 		echo "test.sh: the $suite suite FAILED" >&2
