@@ -24,7 +24,7 @@ VALUES ('prod', 'orders', (now() AT TIME ZONE 'UTC')::date - 1, 10485760, 'manua
 
 -- A role without grants sees nothing.  (The library is loaded first, so
 -- that its settings are known and SET checks them.)
-LOAD 'kafka_partition_recommender';
+LOAD '$libdir/kafka_partition_recommender';
 SET ROLE regress_kpr_nobody;
 SELECT count(*) FROM kpr.recommended_partitions;
 SELECT count(*) FROM kpr.consumption_daily;
