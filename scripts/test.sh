@@ -17,7 +17,15 @@
 #      (test/fixtures/kafka_broker) and a Prometheus scraping it every 2 s,
 #      then the pg_regress tests of INTEGRATION in the Makefile in another
 #      throwaway cluster;
-#   5. stops every peer it started, also when a step fails.
+#   5. the sanitizer pass: builds a copy of the sources with AddressSanitizer
+#      and UBSan and installs it into a temporary directory, never into
+#      PostgreSQL's own (the installed extension stays the build of step 2);
+#      restarts every peer afresh (the integration tests leave the broker
+#      changed: a topic more, today's records); runs the pg_regress suites of
+#      steps 3 and 4 again (only the fast one with --fast) in clusters whose
+#      servers preload libasan and load that build (test/sanitizer); fails if
+#      a server is not instrumented or if a sanitizer reported anything;
+#   6. stops every peer it started, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +58,10 @@ confluent_state="$fixtures/confluent"
 prometheus_state="$fixtures/prometheus"
 broker_state="$fixtures/broker"
 live_prometheus_state="$fixtures/live-prometheus"
+# the instrumented build, the servers' environment, the sanitizers' reports
+sanitizer=$(mktemp -d /tmp/kpr-sanitizer.XXXXXX)
+
+# Stops every peer and removes its state, so that the next start is fresh.
 stop_fixtures() {
 	test/fixtures/prometheus/prometheus.sh stop "$live_prometheus_state"
 	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
@@ -57,24 +69,103 @@ stop_fixtures() {
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$spare_kafka_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
-	rm -rf "$fixtures"
+	rm -rf "$kafka_state" "$spare_kafka_state" "$confluent_state" "$prometheus_state" \
+		"$broker_state" "$live_prometheus_state"
 }
-trap stop_fixtures EXIT
+trap 'stop_fixtures; rm -rf "$fixtures" "$sanitizer"' EXIT
+
+# The fast suite's peers.  A peer that cannot start fails the suite here, loudly.
+start_fast_fixtures() {
+	KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
+		test/fixtures/kafka_mock/regress.spec 3) ||
+		{ echo "test.sh: the Kafka mock cluster did not start" >&2; exit 1; }
+	export KPR_MOCK_BOOTSTRAP KPR_MOCK_STATE="$kafka_state" \
+		KPR_MOCK_SPARE_STATE="$spare_kafka_state" \
+		KPR_MOCK_CLUSTER="$PWD/test/fixtures/kafka_mock/mock-cluster.sh"
+	echo "test.sh: Kafka mock cluster at $KPR_MOCK_BOOTSTRAP"
+
+	KPR_CONFLUENT_URL=$(test/fixtures/confluent_metrics/stub.sh start "$confluent_state" \
+		--hourly "$kafka_state/expected_hourly.csv" --synthetic-topics 1500) ||
+		{ echo "test.sh: the Confluent Metrics API stub did not start" >&2; exit 1; }
+	export KPR_CONFLUENT_URL KPR_CONFLUENT_STATE="$confluent_state" \
+		KPR_CONFLUENT_STUB="$PWD/test/fixtures/confluent_metrics/stub.sh"
+	echo "test.sh: Confluent Metrics API stub at $KPR_CONFLUENT_URL"
+
+	KPR_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$prometheus_state" \
+		--hourly "$kafka_state/expected_hourly.csv" --retention 30d) ||
+		{ echo "test.sh: Prometheus did not start" >&2; exit 1; }
+	export KPR_PROMETHEUS_URL KPR_PROMETHEUS_STATE="$prometheus_state"
+	echo "test.sh: Prometheus at $KPR_PROMETHEUS_URL"
+}
+
+# The integration suite's peers, as loudly.
+start_integration_fixtures() {
+	KPR_BROKER_BOOTSTRAP=$(test/fixtures/kafka_broker/broker.sh start "$broker_state" \
+		test/fixtures/kafka_broker/integration.spec) ||
+		{ echo "test.sh: the Kafka broker did not start" >&2; exit 1; }
+	KPR_BROKER_SASL_BOOTSTRAP=$(cat "$broker_state/sasl_bootstrap")
+	KPR_BROKER_METRICS_URL=$(cat "$broker_state/metrics_url")
+	export KPR_BROKER_BOOTSTRAP KPR_BROKER_SASL_BOOTSTRAP KPR_BROKER_METRICS_URL \
+		KPR_BROKER_STATE="$broker_state"
+	echo "test.sh: Kafka broker at $KPR_BROKER_BOOTSTRAP (SASL $KPR_BROKER_SASL_BOOTSTRAP)"
+
+	KPR_LIVE_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$live_prometheus_state" \
+		--scrape "$KPR_BROKER_METRICS_URL" --scrape-interval 2s) ||
+		{ echo "test.sh: Prometheus scraping the broker did not start" >&2; exit 1; }
+	export KPR_LIVE_PROMETHEUS_URL
+	echo "test.sh: Prometheus scraping the broker's exporter at $KPR_LIVE_PROMETHEUS_URL"
+}
+
+# Prints the sanitizers' reports (ASan's asan.PID files, UBSan's found in
+# the server log), if any, and then fails SUITE.
+check_sanitizer_reports() {
+	local suite=$1 report found=false
+	for report in "$sanitizer/reports"/*; do
+		[ -f "$report" ] || continue
+		echo "----- $report"
+		cat "$report"
+		found=true
+	done
+	if $found; then
+		echo "test.sh: AddressSanitizer/UBSan found a problem in the $suite suite (reports above)" >&2
+		exit 1
+	fi
+}
 
 # pg_regress in a throwaway cluster, with pg_cron preloaded (the cron test
 # schedules a collect in the regression database); prints the differences
-# when it fails.
+# when it fails.  In the sanitizer pass the server runs the instrumented
+# build, and a sanitizer report fails the suite too.
+sanitizing=false
 run_regress() {
-	local suite=$1
+	local suite=$1 status=0
 	shift
 	# external_pid_file: Debian's default path names the cluster (15/regress)
 	# only, so clusters of two test runs at once shared it, and pg_ctlcluster
 	# (collect_interrupted restarts the server) took one for the other.
-	if ! pg_virtualenv -v 15 -t -o shared_preload_libraries=pg_cron \
-		-o cron.database_name=contrib_regression -o cron.use_background_workers=on \
-		-o "external_pid_file=/tmp/kpr-regress-$$.pid" \
-		make installcheck "$@"; then
-		[ -f test/regression.diffs ] && cat test/regression.diffs
+	local cluster=(-o shared_preload_libraries=pg_cron
+		-o cron.database_name=contrib_regression -o cron.use_background_workers=on
+		-o "external_pid_file=/tmp/kpr-regress-$$.pid")
+	local command=(make installcheck "$@")
+	if $sanitizing; then
+		suite="sanitized $suite"
+		# extension_destdir finds the control, SQL and '$libdir/...' files
+		# there first; dynamic_library_path the bare module name of the
+		# background workers.
+		cluster+=(-c "--environment=$sanitizer/environment"
+			-o "extension_destdir=$sanitizer/dest"
+			-o "dynamic_library_path=$sanitizer_libdir:\$libdir")
+		command=(test/sanitizer/installcheck.sh "$sanitizer_libdir/kafka_partition_recommender.so"
+			"$sanitizer/reports" "$@")
+	fi
+	pg_virtualenv -v 15 -t "${cluster[@]}" "${command[@]}" || status=$?
+	if ((status != 0)) && [ -f test/regression.diffs ]; then
+		cat test/regression.diffs
+	fi
+	if $sanitizing; then
+		check_sanitizer_reports "$suite"
+	fi
+	if ((status != 0)); then
 		echo "test.sh: the $suite suite FAILED" >&2
 		exit 1
 	fi
@@ -86,52 +177,74 @@ test/unit/run.sh || { echo "test.sh: the unit tests FAILED" >&2; exit 1; }
 # the parsers of remote bytes under ASan/UBSan, 20 s per target, seed 1
 test/fuzz/run.sh || { echo "test.sh: fuzzing FOUND A PROBLEM (see above)" >&2; exit 1; }
 
-# A fixture that cannot start fails the suite here, loudly.
-KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
-	test/fixtures/kafka_mock/regress.spec 3) ||
-	{ echo "test.sh: the Kafka mock cluster did not start" >&2; exit 1; }
-export KPR_MOCK_BOOTSTRAP KPR_MOCK_STATE="$kafka_state" \
-	KPR_MOCK_SPARE_STATE="$spare_kafka_state" \
-	KPR_MOCK_CLUSTER="$PWD/test/fixtures/kafka_mock/mock-cluster.sh"
-echo "test.sh: Kafka mock cluster at $KPR_MOCK_BOOTSTRAP"
-
-KPR_CONFLUENT_URL=$(test/fixtures/confluent_metrics/stub.sh start "$confluent_state" \
-	--hourly "$kafka_state/expected_hourly.csv" --synthetic-topics 1500) ||
-	{ echo "test.sh: the Confluent Metrics API stub did not start" >&2; exit 1; }
-export KPR_CONFLUENT_URL KPR_CONFLUENT_STATE="$confluent_state" \
-	KPR_CONFLUENT_STUB="$PWD/test/fixtures/confluent_metrics/stub.sh"
-echo "test.sh: Confluent Metrics API stub at $KPR_CONFLUENT_URL"
-
-KPR_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$prometheus_state" \
-	--hourly "$kafka_state/expected_hourly.csv" --retention 30d) ||
-	{ echo "test.sh: Prometheus did not start" >&2; exit 1; }
-export KPR_PROMETHEUS_URL KPR_PROMETHEUS_STATE="$prometheus_state"
-echo "test.sh: Prometheus at $KPR_PROMETHEUS_URL"
-
+start_fast_fixtures
 run_regress fast
 echo "test.sh: the fast suite passed"
 
 # --- the integration suite -------------------------------------------------
 
-if ! $integration; then
+if $integration; then
+	start_integration_fixtures
+	run_regress integration REGRESS="$(make -s print-integration)"
+	echo "test.sh: the integration suite passed"
+else
 	echo "test.sh: integration suite skipped (--fast)"
-	exit 0
 fi
 
-KPR_BROKER_BOOTSTRAP=$(test/fixtures/kafka_broker/broker.sh start "$broker_state" \
-	test/fixtures/kafka_broker/integration.spec) ||
-	{ echo "test.sh: the Kafka broker did not start" >&2; exit 1; }
-KPR_BROKER_SASL_BOOTSTRAP=$(cat "$broker_state/sasl_bootstrap")
-KPR_BROKER_METRICS_URL=$(cat "$broker_state/metrics_url")
-export KPR_BROKER_BOOTSTRAP KPR_BROKER_SASL_BOOTSTRAP KPR_BROKER_METRICS_URL \
-	KPR_BROKER_STATE="$broker_state"
-echo "test.sh: Kafka broker at $KPR_BROKER_BOOTSTRAP (SASL $KPR_BROKER_SASL_BOOTSTRAP)"
+# --- the sanitizer pass ----------------------------------------------------
 
-KPR_LIVE_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$live_prometheus_state" \
-	--scrape "$KPR_BROKER_METRICS_URL" --scrape-interval 2s) ||
-	{ echo "test.sh: Prometheus scraping the broker did not start" >&2; exit 1; }
-export KPR_LIVE_PROMETHEUS_URL
-echo "test.sh: Prometheus scraping the broker's exporter at $KPR_LIVE_PROMETHEUS_URL"
+sanitizer_started=$SECONDS
+cc=$("$PG_CONFIG" --cc)
 
-run_regress integration REGRESS="$(make -s print-integration)"
+# A copy, so that the worktree keeps the production build of step 2.
+mkdir "$sanitizer/build"
+cp -R Makefile kafka_partition_recommender.control sql src "$sanitizer/build/"
+make -C "$sanitizer/build" clean >/dev/null
+make -C "$sanitizer/build" \
+	COPT="-Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+make -C "$sanitizer/build" install DESTDIR="$sanitizer/dest"
+sanitizer_libdir="$sanitizer/dest$("$PG_CONFIG" --pkglibdir)"
+
+# PostgreSQL is not instrumented: the ASan runtime of the compiler that built
+# the module (gcc 12: libasan.so.8) is preloaded into the server, first, and
+# after it test/sanitizer/preload_shim.c, without which the server hangs at
+# its start (see there).  libubsan comes with the module.
+libasan=$(readlink -f "$("$cc" -print-file-name=libasan.so)")
+[ -f "$libasan" ] || { echo "test.sh: $cc has no libasan.so" >&2; exit 1; }
+"$cc" -shared -fPIC -O2 -Wall -Werror -o "$sanitizer/preload_shim.so" \
+	test/sanitizer/preload_shim.c
+mkdir "$sanitizer/reports"
+chmod 755 "$sanitizer" # the server's user reads the build
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres:postgres "$sanitizer/reports"
+fi
+
+# The servers' environment: pg_createcluster --environment copies the file
+# into the cluster, pg_ctlcluster starts the server with it.  ASan options:
+#   detect_leaks=0       PostgreSQL leaves much of its memory to process exit;
+#   abort_on_error=1     a report ends the process by SIGABRT, which the
+#                        postmaster always takes for a crash (exit code 1,
+#                        the default, is also how a FATAL error ends);
+#   disable_coredump=1   (the default, but pg_virtualenv asks for cores) a
+#                        core holding ASan's shadow memory is terabytes;
+#   handle_segv=1        (the default) a crash in our code gets a report with
+#                        its stack;
+#   detect_stack_use_after_return=0  (gcc 12's default) its fake frames on
+#                        the heap would cost memory in every server process;
+#   log_path             reports go to files, checked after each suite.
+# UBSan's options are in preload_shim.c: it could not read UBSAN_OPTIONS.
+cat >"$sanitizer/environment" <<ENVIRONMENT
+LD_PRELOAD = '$libasan $sanitizer/preload_shim.so'
+ASAN_OPTIONS = 'detect_leaks=0:abort_on_error=1:disable_coredump=1:handle_segv=1:detect_stack_use_after_return=0:log_path=$sanitizer/reports/asan'
+ENVIRONMENT
+
+stop_fixtures
+start_fast_fixtures
+sanitizing=true
+run_regress fast
+if $integration; then
+	start_integration_fixtures
+	run_regress integration REGRESS="$(make -s print-integration)"
+fi
+echo "test.sh: the sanitizer pass passed in $((SECONDS - sanitizer_started)) s"
 echo "test.sh: all suites passed"
