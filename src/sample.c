@@ -46,6 +46,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/datetime.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -115,6 +116,19 @@ static int64
 boundary_ms(const SampleJob *job, int boundary)
 {
 	return job->first_midnight_ms + boundary * (MS_PER_DAY / job->boundaries_per_day);
+}
+
+/*
+ * What the worker does now, in its pg_stat_activity row: "sample_topics on
+ * server S" from its start, then each phase after it.  An operator sees how
+ * far a long call has got; the tests wait for a phase before they act.
+ */
+static void
+report_phase(const char *phase)
+{
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("sample_topics on server %s: %s",
+									kpr_session.request->server_name, phase));
 }
 
 /* One past the last partition of topic t: partitions are grouped by topic. */
@@ -916,6 +930,8 @@ kpr_kafka_sample_topics(void)
 		}
 	}
 
+	report_phase(psprintf("counting the records of %d topic(s), %d partition(s)",
+						  job.topic_count, job.partition_count));
 	if (job.partition_count > 0)
 	{
 		timestamps = palloc(sizeof(int64) * job.partition_count);
@@ -950,6 +966,7 @@ kpr_kafka_sample_topics(void)
 			list_boundaries(&job);
 		else
 			search_boundaries(&job);
+		report_phase("sampling record sizes");
 		sample_sizes(&job);
 	}
 	else
