@@ -82,13 +82,13 @@ SELECT regress_helpers.history('cloud') = :'cloud_history' AS history_unchanged;
 
 -- The Kafka cluster down: the same.
 SELECT regress_helpers.history('sampled') AS sampled_history \gset
-\! for broker in 1 2 3; do echo "broker_down $broker" > "$KPR_MOCK_STATE/control"; done
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'broker_down all'
 SET kpr.kafka_timeout = '1s';
 \set VERBOSITY terse
 SELECT kpr.collect('sampled', 3);
 \set VERBOSITY default
 RESET kpr.kafka_timeout;
-\! for broker in 1 2 3; do echo "broker_up $broker" > "$KPR_MOCK_STATE/control"; done
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'broker_up all'
 SELECT server, status, error FROM pg_temp.run(regress_helpers.latest_run('sampled'));
 SELECT regress_helpers.history('sampled') = :'sampled_history' AS history_unchanged;
 
@@ -102,8 +102,9 @@ SELECT regress_helpers.latest_run('sampled') AS rolled_back_run \gset
 SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected;
 SELECT status, error FROM pg_temp.run(:rolled_back_run);
 
--- statement_timeout during a collect: canceled, and recorded as such.
-\! for broker in 1 2 3; do echo "rtt $broker 1500" > "$KPR_MOCK_STATE/control"; done
+-- statement_timeout during a collect: canceled, and recorded as such (the
+-- brokers hold every answer for 10 s, far past the 1 s timeout).
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 10000'
 SET statement_timeout = '1s';
 \set VERBOSITY terse
 SELECT kpr.collect('sampled', 1);
@@ -112,40 +113,33 @@ RESET statement_timeout;
 SELECT status, error FROM pg_temp.run(regress_helpers.latest_run('sampled'));
 
 -- Two collects of one server at once: the second is refused, not run twice.
--- The first runs in another session against slowed brokers.
-\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
-\! (psql -XAtq -d "$KPR_DB" -c "SET client_min_messages = warning; SELECT kpr.collect('sampled', 1)") >/dev/null 2>&1 &
-DO $$
-BEGIN
-    FOR attempt IN 1..200 LOOP
-        EXIT WHEN EXISTS (SELECT FROM kpr.collection_runs WHERE server = 'sampled' AND status = 'running');
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
+-- The first runs in another session, and the brokers hold its answers until
+-- the second has been refused.
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+\! "$KPR_BACKGROUND" start first_collect psql -XAtq -d "$KPR_DB" -c "SET client_min_messages = warning" -c "SELECT kpr.collect('sampled', 1) IS NOT NULL AS collected"
+SELECT regress_helpers.wait_until('the first collect holds the server''s lock and has a run row', $$
+    EXISTS (SELECT FROM kpr.collection_runs WHERE server = 'sampled' AND status = 'running')
+    AND EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                WHERE l.locktype = 'advisory' AND l.granted AND a.pid <> pg_backend_pid()
+                  AND a.query LIKE '%kpr.collect(''sampled''%')$$);
 SELECT kpr.collect('sampled', 1);
--- wait for the first to end
-DO $$
-BEGIN
-    FOR attempt IN 1..600 LOOP
-        EXIT WHEN NOT EXISTS (SELECT FROM kpr.collection_runs WHERE server = 'sampled' AND status = 'running');
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
+\! "$KPR_BACKGROUND" wait first_collect
 SELECT status FROM pg_temp.run(regress_helpers.latest_run('sampled'));
-\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
 
 -- A topic deleted between the listing and the sampling: a partial run that
--- names it.  The deletion is made when the sampling worker has started.
+-- names it.  The collect is stopped after its listing, the topic deleted
+-- meanwhile, and the collect let go (test/lib/collect_gate.sh).
 CREATE SERVER partial FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap', topic_filter 'doomed,clicks',
              "topic.metadata.refresh.interval.ms" '100');
 CREATE USER MAPPING FOR CURRENT_USER SERVER partial
     OPTIONS ("ssl.key.password" 'SECRET-partial-key-password');
-\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
-\! (for i in $(seq 200); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server partial'" | grep -q 1 && break; sleep 0.05; done; echo "topic_error doomed 3" > "$KPR_MOCK_STATE/control") >/dev/null 2>&1 &
+\! "$KPR_BACKGROUND" start deleter "$KPR_COLLECT_GATE" "$KPR_CONTROL" "$KPR_MOCK_STATE" 'topic_error doomed 3'
+SELECT regress_helpers.wait_for_gate();
 SELECT kpr.collect('partial', 2) AS partial_run \gset
-\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
-\! echo "topic_error doomed 0" > "$KPR_MOCK_STATE/control"
+\! "$KPR_BACKGROUND" wait deleter
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'topic_error doomed 0'
 SELECT status, topics_seen, failed_topics FROM pg_temp.run(:partial_run);
 SELECT DISTINCT topic FROM kpr.consumption_daily WHERE run_id = :partial_run ORDER BY topic;
 

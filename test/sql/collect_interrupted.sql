@@ -37,8 +37,12 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER spare
     OPTIONS ("ssl.key.password" 'SECRET-spare-key-password');
 SELECT kpr.collect('spare', 3) IS NOT NULL AS collected;
 SELECT regress_helpers.history('spare') AS spare_history \gset
-\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_SPARE_STATE/control"; done
-\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server spare'" | grep -q 1 && break; sleep 0.05; done; kill -KILL "$(cat "$KPR_MOCK_SPARE_STATE/pid")") >/dev/null 2>&1 &
+-- The collect is stopped after its listing while the cluster is told to
+-- hold every answer (test/lib/collect_gate.sh), so that its sampling cannot
+-- end before the cluster is killed.
+\! "$KPR_BACKGROUND" start hold "$KPR_COLLECT_GATE" "$KPR_CONTROL" "$KPR_MOCK_SPARE_STATE" 'rtt all 60000'
+\! "$KPR_BACKGROUND" start kill --after 'the spare cluster is sampled' "regress_helpers.sampling('spare')" sh -c 'kill -KILL "$(cat "$KPR_MOCK_SPARE_STATE/pid")" && echo killed'
+SELECT regress_helpers.wait_for_gate();
 -- Where the kill lands (metadata, offsets, fetches) decides which of the
 -- errors naming the server and the cause comes first, so only that is shown.
 CREATE FUNCTION pg_temp.collect_failure(server_name name, days integer) RETURNS text
@@ -56,6 +60,8 @@ END $$;
 SET kpr.kafka_timeout = '2s';
 SELECT pg_temp.collect_failure('spare', 3);
 RESET kpr.kafka_timeout;
+\! "$KPR_BACKGROUND" wait hold
+\! "$KPR_BACKGROUND" wait kill
 SELECT status, error LIKE '%server "spare"%' AS names_the_server
 FROM kpr.collection_runs WHERE run_id = regress_helpers.latest_run('spare');
 SELECT regress_helpers.history('spare') = :'spare_history' AS history_unchanged;
@@ -64,11 +70,16 @@ SELECT regress_helpers.workers_left();
 \! "$KPR_MOCK_CLUSTER" stop "$KPR_MOCK_SPARE_STATE"
 
 -- pg_cancel_backend while the topics are sampled: canceled, and recorded.
-\! for broker in 1 2 3; do echo "rtt $broker 300" > "$KPR_MOCK_STATE/control"; done
-\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'sample_topics on server mock'" | grep -q 1 && break; sleep 0.05; done; psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)") >/dev/null 2>&1 &
+-- Stopped after its listing, the collect goes on to a cluster that holds
+-- its answers, so the cancel comes while it samples.
+\! "$KPR_BACKGROUND" start hold "$KPR_COLLECT_GATE" "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+\! "$KPR_BACKGROUND" start cancel --after 'the collect samples' "regress_helpers.sampling('mock')" psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)"
+SELECT regress_helpers.wait_for_gate();
 \set VERBOSITY terse
 SELECT kpr.collect('mock', 2);
 \set VERBOSITY default
+\! "$KPR_BACKGROUND" wait hold
+\! "$KPR_BACKGROUND" wait cancel
 SELECT * FROM pg_temp.run(regress_helpers.latest_run('mock'));
 SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 SELECT regress_helpers.workers_left();
@@ -76,10 +87,21 @@ SELECT regress_helpers.workers_left();
 
 -- The calling backend terminated while its worker samples: the worker goes
 -- too; the run row stays marked running, and the next collect closes it.
-\! (psql -XAtq -d "$KPR_DB" -c "SET application_name = 'to be terminated'" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
+-- This session stops the collect after its listing (it holds the inventory
+-- lock) until the cluster holds its answers, so that the termination comes
+-- while the collect samples.
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
+BEGIN;
+LOCK TABLE kpr.topic_inventory IN SHARE MODE;
+\! "$KPR_BACKGROUND" start terminated sh -c 'psql -XAtq -d "$KPR_DB" -c "SET application_name = '"'to be terminated'"'" -c "SELECT kpr.collect('"'mock'"', 2)" >/dev/null 2>&1; echo "the session ended"'
+SELECT regress_helpers.wait_until('the collect waits after its listing', $$
+    EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'to be terminated' AND wait_event_type = 'Lock')$$);
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+COMMIT;
 SELECT regress_helpers.wait_for_sampling('mock');
 SELECT pg_terminate_backend(pid) AS terminated
 FROM pg_stat_activity WHERE application_name = 'to be terminated';
+\! "$KPR_BACKGROUND" wait terminated
 SELECT regress_helpers.workers_left();
 SELECT regress_helpers.latest_run('mock') AS terminated_run \gset
 SELECT * FROM pg_temp.run(:terminated_run);
@@ -87,14 +109,22 @@ SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 
 -- The database server restarted while a collect's worker samples: after the
 -- restart no worker runs, the run row says running, and the next collect
--- closes it as failed.
-\! (psql -XAtq -d "$KPR_DB" -c "SELECT kpr.collect('mock', 2)") >/dev/null 2>&1 &
+-- closes it as failed.  Stopped and held as above.
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
+BEGIN;
+LOCK TABLE kpr.topic_inventory IN SHARE MODE;
+\! "$KPR_BACKGROUND" start restarted sh -c 'psql -XAtq -d "$KPR_DB" -c "SET application_name = '"'to be restarted'"'" -c "SELECT kpr.collect('"'mock'"', 2)" >/dev/null 2>&1; echo "the session ended"'
+SELECT regress_helpers.wait_until('the collect waits after its listing', $$
+    EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'to be restarted' AND wait_event_type = 'Lock')$$);
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+COMMIT;
 SELECT regress_helpers.wait_for_sampling('mock');
 \! pg_ctlcluster "$PGVERSION" regress restart -m fast
 \c
 SET client_min_messages = warning;
 SELECT pg_backend_pid() AS backend_pid \gset
 \setenv KPR_BACKEND_PID :backend_pid
+\! "$KPR_BACKGROUND" wait restarted
 SELECT count(*) AS workers FROM pg_stat_activity
 WHERE backend_type = 'kafka_partition_recommender worker';
 SELECT regress_helpers.latest_run('mock') AS restarted_run \gset
@@ -102,7 +132,7 @@ SELECT status FROM kpr.collection_runs WHERE run_id = :restarted_run;
 SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 
 -- The next collect (brokers answering at once again) closes both.
-\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
 SELECT kpr.collect('mock', 2) AS next_run \gset
 SELECT run_id = :terminated_run AS terminated_run, run_id = :restarted_run AS restarted_run, status, error
 FROM kpr.collection_runs WHERE run_id IN (:terminated_run, :restarted_run) ORDER BY run_id;

@@ -13,15 +13,13 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER nightly
     OPTIONS ("ssl.key.password" 'SECRET-nightly-key-password');
 
 SELECT cron.schedule('kpr-collect', '* * * * *', $$SELECT kpr.collect_all(2)$$) > 0 AS scheduled;
--- at most 150 s: the next minute boundary, and the collect itself
-DO $$
-BEGIN
-    FOR attempt IN 1..1500 LOOP
-        EXIT WHEN EXISTS (SELECT FROM cron.job_run_details WHERE status IN ('succeeded', 'failed'));
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END $$;
+-- the next minute boundary, and the collect itself: at most 150 s
+SELECT regress_helpers.wait_until('pg_cron has run the job',
+    $$EXISTS (SELECT FROM cron.job_run_details WHERE status IN ('succeeded', 'failed'))$$, '150 s');
 SELECT cron.unschedule('kpr-collect');
+-- a run started at a later minute boundary meanwhile must end first
+SELECT regress_helpers.wait_until('no run of the job is left',
+    $$NOT EXISTS (SELECT FROM cron.job_run_details WHERE status NOT IN ('succeeded', 'failed'))$$);
 
 -- pg_cron's record, and ours.
 SELECT status, return_message FROM cron.job_run_details ORDER BY runid LIMIT 1;

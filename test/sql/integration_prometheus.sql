@@ -28,14 +28,16 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER live;
 SET client_min_messages = warning;
 SELECT topic, partition_count FROM kpr.list_topics('live');
 RESET client_min_messages;
-\! echo priming | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic -p 0 && sleep 6 && echo "primed"
+-- Primed once Prometheus has scraped the record's series.
+\! echo priming | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic -p 0 && test/fixtures/prometheus/wait_for_value.py "$KPR_LIVE_PROMETHEUS_URL" 'kafka_server_brokertopicmetrics_messagesin_total{topic="live_traffic"}' 1 >/dev/null && echo "primed"
 \set bytes_before `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic",*} \(.*\)$/\1/p'`
 
 -- About two minutes of traffic.
 \! for batch in $(seq 12); do seq 1000 | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic; sleep 10; done; echo "12000 records produced"
 \set bytes_after `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic",*} \(.*\)$/\1/p'`
--- two more scrapes
-SELECT pg_sleep(5);
+-- until Prometheus has scraped the exporter's final count
+\setenv KPR_BYTES_AFTER :bytes_after
+\! test/fixtures/prometheus/wait_for_value.py "$KPR_LIVE_PROMETHEUS_URL" 'kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic"}' "$KPR_BYTES_AFTER" >/dev/null && echo "scraped"
 SELECT :'bytes_after'::float8 - :'bytes_before'::float8 > 0 AS "the exporter counted bytes";
 
 SET client_min_messages = warning;

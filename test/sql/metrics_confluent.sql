@@ -183,10 +183,12 @@ SET statement_timeout = '1s';
 SELECT count(*) FROM kpr.fetch_metrics('confluent', :'today'::date - 6, :'today'::date - 1);
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 RESET statement_timeout;
--- pg_cancel_backend while the service is slow: the same
-\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" slow 40 5
-\! (for i in $(seq 400); do psql -XAtq -d "$KPR_DB" -c "SELECT 1 FROM pg_stat_activity WHERE query = 'fetch_metrics on server confluent'" | grep -q 1 && break; sleep 0.05; done; psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)") >/dev/null 2>&1 &
+-- pg_cancel_backend while the service is slow (30 s an answer): the same.
+-- The cancel is sent once the call's worker runs.
+\! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" slow 40 30
+\! "$KPR_BACKGROUND" start canceller --after 'the call runs' "EXISTS (SELECT FROM pg_stat_activity WHERE query = 'fetch_metrics on server confluent')" psql -XAtq -d "$KPR_DB" -c "SELECT pg_cancel_backend($KPR_BACKEND_PID)"
 SELECT count(*) FROM kpr.fetch_metrics('confluent', :'today'::date - 6, :'today'::date - 1);
+\! "$KPR_BACKGROUND" wait canceller
 \! "$KPR_CONFLUENT_STUB" control "$KPR_CONFLUENT_STATE" reset
 -- nothing listening at the metrics_url
 ALTER SERVER confluent OPTIONS (SET metrics_url 'http://127.0.0.1:1');

@@ -66,33 +66,21 @@ SELECT * FROM pg_temp.failure($$SELECT kpr.collect('unreachable', 1)$$);
 SELECT * FROM pg_temp.failure($$SELECT kpr.collect('cloud_refused', 1)$$);
 RESET kpr.kafka_timeout;
 
--- A call watched while it runs (brokers slowed): neither the caller's nor
--- the worker's row of pg_stat_activity shows a secret.
-\! for broker in 1 2 3; do echo "rtt $broker 500" > "$KPR_MOCK_STATE/control"; done
-\! (psql -XAtq -d "$KPR_DB" -c "SELECT count(*) FROM kpr.sample_topics('slow', 2) /* watched */") >/dev/null 2>&1 &
-DO $$
-BEGIN
-    FOR attempt IN 1..200 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE query = 'sample_topics on server slow');
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
+-- A call watched while it runs (the brokers hold its answers; it is
+-- canceled once looked at): neither the caller's nor the worker's row of
+-- pg_stat_activity shows a secret.
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+\! "$KPR_BACKGROUND" start watched psql -XAtq -d "$KPR_DB" -c "SET application_name = 'watched'" -c "SELECT count(*) FROM kpr.sample_topics('slow', 2) /* watched */"
+SELECT regress_helpers.wait_for_sampling('slow');
 SELECT count(*) FILTER (WHERE query LIKE '%watched%') AS caller,
        count(*) FILTER (WHERE backend_type = 'kafka_partition_recommender worker') AS worker,
        count(*) FILTER (WHERE query LIKE '%SECRET-%') AS showing_a_secret
 FROM pg_stat_activity
 WHERE pid <> pg_backend_pid()
   AND (query LIKE '%watched%' OR backend_type = 'kafka_partition_recommender worker');
-DO $$
-BEGIN
-    FOR attempt IN 1..400 LOOP
-        PERFORM pg_stat_clear_snapshot();
-        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%watched%' AND pid <> pg_backend_pid());
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
-\! for broker in 1 2 3; do echo "rtt $broker 0" > "$KPR_MOCK_STATE/control"; done
+SELECT pg_cancel_backend(pid) AS watched_call_canceled FROM pg_stat_activity WHERE application_name = 'watched';
+\! "$KPR_BACKGROUND" wait watched
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
 
 -- The runs say why they failed, without the secrets.
 SELECT server, status, split_part(error, E'\n', 1) AS error,
