@@ -25,16 +25,62 @@
 #      steps 3 and 4 again (only the fast one with --fast) in clusters whose
 #      servers preload libasan and load that build (test/sanitizer); fails if
 #      a server is not instrumented or if a sanitizer reported anything;
-#   6. stops every peer it started, also when a step fails.
+#   6. stops every peer it started, also when a step fails;
+#   7. ends with one line that counts every test it ran, pg_regress tests,
+#      unit checks and fuzz targets alike: "summary: N passed, N failed".
+#
+#   scripts/test.sh --fast --repeat N   builds, starts the fast suite's peers
+#      once and runs only the fast pg_regress suite N times against them, each
+#      time in a new cluster; the summary counts runs, and the first failing
+#      run's regression.diffs is kept (its path is printed).  How the suite's
+#      stability is shown: see docs in README.md, "Running the tests".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() {
+	echo "usage: $0 [--fast [--repeat N]]" >&2
+	exit 2
+}
 integration=true
-case "${1:-}" in
---fast) integration=false ;;
-"") ;;
-*) echo "usage: $0 [--fast]" >&2; exit 2 ;;
-esac
+repeat=0
+while (($#)); do
+	case "$1" in
+	--fast) integration=false ;;
+	--repeat)
+		(($# >= 2)) && [[ "$2" =~ ^[1-9][0-9]*$ ]] || usage
+		repeat=$2
+		shift
+		;;
+	*) usage ;;
+	esac
+	shift
+done
+((repeat == 0)) || ! $integration || { echo "$0: --repeat runs the fast suite only; add --fast" >&2; exit 2; }
+
+# The closing count.  Each suite adds what it ran; a run that fails in a
+# step that counts nothing (the build, a peer that does not start) counts
+# that as one failure, so that a failed run never ends in "0 failed".
+passed=0
+failed=0
+print_summary() {
+	local status=$1
+	if ((status != 0 && failed == 0)); then
+		failed=1
+	fi
+	echo "summary: $passed passed, $failed failed"
+	exit "$status"
+}
+trap 'print_summary $?' EXIT
+# Adds the counts of the "ok"/"not ok" lines of a TAP log.
+count_tap() {
+	passed=$((passed + $(grep -c '^ok ' "$1" || true)))
+	failed=$((failed + $(grep -c '^not ok ' "$1" || true)))
+}
+# Adds the counts of a pg_regress log (PostgreSQL 15's "test NAME ... ok").
+count_regress() {
+	passed=$((passed + $(grep -cE '^test .* \.\.\. ok ' "$1" || true)))
+	failed=$((failed + $(grep -cE '^test .* \.\.\. FAILED' "$1" || true)))
+}
 
 if $integration; then
 	scripts/install-deps.sh --integration
@@ -72,7 +118,15 @@ stop_fixtures() {
 	rm -rf "$kafka_state" "$spare_kafka_state" "$confluent_state" "$prometheus_state" \
 		"$broker_state" "$live_prometheus_state"
 }
-trap 'stop_fixtures; rm -rf "$fixtures" "$sanitizer"' EXIT
+trap 'status=$?; stop_fixtures; rm -rf "$fixtures" "$sanitizer"; print_summary $status' EXIT
+
+# What the tests' shell steps use: the acknowledged fault switch of every
+# fixture, the second-session runner, the collect gate, and a directory for
+# their files.
+export KPR_CONTROL="$PWD/test/fixtures/lib/control.sh" \
+	KPR_BACKGROUND="$PWD/test/lib/background.sh" \
+	KPR_COLLECT_GATE="$PWD/test/lib/collect_gate.sh" KPR_TEST_TMP="$fixtures/tests"
+mkdir "$KPR_TEST_TMP"
 
 # The fast suite's peers.  A peer that cannot start fails the suite here, loudly.
 start_fast_fixtures() {
@@ -128,17 +182,18 @@ check_sanitizer_reports() {
 	done
 	if $found; then
 		echo "test.sh: AddressSanitizer/UBSan found a problem in the $suite suite (reports above)" >&2
-		exit 1
+		return 1
 	fi
 }
 
 # pg_regress in a throwaway cluster, with pg_cron preloaded (the cron test
-# schedules a collect in the regression database); prints the differences
-# when it fails.  In the sanitizer pass the server runs the instrumented
-# build, and a sanitizer report fails the suite too.
+# schedules a collect in the regression database); counts its tests, prints
+# the differences when it fails and returns non-zero then.  In the sanitizer
+# pass the server runs the instrumented build, and a sanitizer report fails
+# the suite too.
 sanitizing=false
 run_regress() {
-	local suite=$1 status=0
+	local suite=$1 status=0 log="$fixtures/regress.log"
 	shift
 	# external_pid_file: Debian's default path names the cluster (15/regress)
 	# only, so clusters of two test runs at once shared it, and pg_ctlcluster
@@ -158,34 +213,73 @@ run_regress() {
 		command=(test/sanitizer/installcheck.sh "$sanitizer_libdir/kafka_partition_recommender.so"
 			"$sanitizer/reports" "$@")
 	fi
-	pg_virtualenv -v 15 -t "${cluster[@]}" "${command[@]}" || status=$?
+	rm -f test/regression.diffs
+	pg_virtualenv -v 15 -t "${cluster[@]}" "${command[@]}" 2>&1 | tee "$log" || status=$?
+	count_regress "$log"
 	if ((status != 0)) && [ -f test/regression.diffs ]; then
 		cat test/regression.diffs
 	fi
-	if $sanitizing; then
-		check_sanitizer_reports "$suite"
+	if $sanitizing && ! check_sanitizer_reports "$suite"; then
+		status=1
 	fi
 	if ((status != 0)); then
 		echo "test.sh: the $suite suite FAILED" >&2
-		exit 1
+		return 1
 	fi
 }
 
 # --- the fast suite --------------------------------------------------------
 
-test/unit/run.sh || { echo "test.sh: the unit tests FAILED" >&2; exit 1; }
-# the parsers of remote bytes under ASan/UBSan, 20 s per target, seed 1
-test/fuzz/run.sh || { echo "test.sh: fuzzing FOUND A PROBLEM (see above)" >&2; exit 1; }
+if ((repeat > 0)); then
+	# Stability: the fast pg_regress suite again and again against one set of
+	# peers; the summary counts runs, not tests.
+	start_fast_fixtures
+	runs_passed=0
+	runs_failed=0
+	kept_diffs=
+	for ((run = 1; run <= repeat; run++)); do
+		echo "test.sh: fast suite, run $run of $repeat"
+		if run_regress fast; then
+			runs_passed=$((runs_passed + 1))
+		else
+			runs_failed=$((runs_failed + 1))
+			if [[ -z "$kept_diffs" && -f test/regression.diffs ]]; then
+				kept_diffs=$(mktemp /tmp/kpr-repeat-first-failure.XXXXXX.diffs)
+				cp test/regression.diffs "$kept_diffs"
+			fi
+		fi
+	done
+	[[ -z "$kept_diffs" ]] || echo "test.sh: the first failing run's regression.diffs: $kept_diffs"
+	passed=$runs_passed
+	failed=$runs_failed
+	((runs_failed == 0))
+	exit
+fi
+
+unit_log="$fixtures/unit.log"
+unit_status=0
+test/unit/run.sh 2>&1 | tee "$unit_log" || unit_status=$?
+count_tap "$unit_log"
+((unit_status == 0)) || { echo "test.sh: the unit tests FAILED" >&2; exit 1; }
+
+# the parsers of remote bytes under ASan/UBSan, 20 s per target, seed 1;
+# a target counts as passed when it found nothing
+fuzz_log="$fixtures/fuzz.log"
+fuzz_status=0
+test/fuzz/run.sh 2>&1 | tee "$fuzz_log" || fuzz_status=$?
+passed=$((passed + $(grep '^fuzz-result: target=' "$fuzz_log" | grep -vc FINDING || true)))
+failed=$((failed + $(grep '^fuzz-result: target=' "$fuzz_log" | grep -c FINDING || true)))
+((fuzz_status == 0)) || { echo "test.sh: fuzzing FOUND A PROBLEM (see above)" >&2; exit 1; }
 
 start_fast_fixtures
-run_regress fast
+run_regress fast || exit 1
 echo "test.sh: the fast suite passed"
 
 # --- the integration suite -------------------------------------------------
 
 if $integration; then
 	start_integration_fixtures
-	run_regress integration REGRESS="$(make -s print-integration)"
+	run_regress integration REGRESS="$(make -s print-integration)" || exit 1
 	echo "test.sh: the integration suite passed"
 else
 	echo "test.sh: integration suite skipped (--fast)"
@@ -241,10 +335,10 @@ ENVIRONMENT
 stop_fixtures
 start_fast_fixtures
 sanitizing=true
-run_regress fast
+run_regress fast || exit 1
 if $integration; then
 	start_integration_fixtures
-	run_regress integration REGRESS="$(make -s print-integration)"
+	run_regress integration REGRESS="$(make -s print-integration)" || exit 1
 fi
 echo "test.sh: the sanitizer pass passed in $((SECONDS - sanitizer_started)) s"
 echo "test.sh: all suites passed"
