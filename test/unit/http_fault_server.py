@@ -11,6 +11,10 @@ TLS on a second free port, written after the first on the same line.  Each path 
   /echo                  200, JSON of the method, Content-Type and body received
   /echo-auth             200, the Authorization header received, or "none"
   /slow?ms=N             200 after N ms
+  /barrier?n=N&key=K     200 once N requests of key K are in at once (a
+                         threading.Barrier; 503 if they are not within 30 s)
+  /barrier-peak?key=K    the most requests of key K that were in at once, as
+                         the body
   /429-retry-after?key=K&s=S   first 429 with Retry-After: S seconds, then 200
   /429-date?key=K&s=S    first 429 with Retry-After as an HTTP date S s ahead, then 200
   /429-ratelimit?key=K   first 429 with three rateLimit-reset lines (1 / "1, 2" / junk), then 200
@@ -42,6 +46,27 @@ from urllib.parse import parse_qs, urlsplit
 
 hits = {}
 hits_lock = threading.Lock()
+
+
+# /barrier: one barrier per key, and how many of its requests were in at once
+barriers = {}
+barrier_in = {}
+barrier_peak = {}
+
+
+def barrier_enter(key, parties):
+    with hits_lock:
+        barrier = barriers.setdefault(key, threading.Barrier(parties, timeout=30))
+        barrier_in[key] = barrier_in.get(key, 0) + 1
+        barrier_peak[key] = max(barrier_peak.get(key, 0), barrier_in[key])
+    try:
+        barrier.wait()
+        return True
+    except threading.BrokenBarrierError:
+        return False
+    finally:
+        with hits_lock:
+            barrier_in[key] -= 1
 
 
 def count(key):
@@ -90,6 +115,14 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(int(query.get("ms", "1000")) / 1000)
             self.reply(200, "slow")
+        elif path == "/barrier":
+            if barrier_enter(key, int(query.get("n", "1"))):
+                self.reply(200, "together")
+            else:
+                self.reply(503, "the other requests did not come")
+        elif path == "/barrier-peak":
+            with hits_lock:
+                self.reply(200, str(barrier_peak.get("/barrier:" + query.get("key", ""), 0)))
         elif path == "/429-retry-after":
             if count(key) == 1:
                 self.reply(429, "", headers=[("Retry-After", query.get("s", "1"))])

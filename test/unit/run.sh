@@ -58,7 +58,8 @@ server_pid=$!
 tries=0
 while [ ! -s "$work/port" ]; do
 	tries=$((tries + 1))
-	if [ $tries -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+	# 30 s: python3 and its ssl module start slowly on a busy machine
+	if [ $tries -gt 600 ] || ! kill -0 "$server_pid" 2>/dev/null; then
 		echo "run.sh: the fault server did not start" >&2
 		exit 1
 	fi

@@ -169,23 +169,23 @@ test_rate_limits(void)
 	long		elapsed;
 
 	r = run_one(&options, NULL, "/429-retry-after?key=a&s=1", 0, &elapsed);
-	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 950 && elapsed < 3000,
+	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 950 && elapsed < 10000,
 		  "429 Retry-After: 1 waited ~1 s, then ok (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
 	r = run_one(&options, NULL, "/429-date?key=a&s=2", 0, &elapsed);
-	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 900 && elapsed < 4000,
+	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 900 && elapsed < 10000,
 		  "429 Retry-After as HTTP date: waited 1-2 s, then ok (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
 	r = run_one(&options, NULL, "/429-ratelimit?key=a", 0, &elapsed);
-	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 1950 && elapsed < 4000,
+	check(r->status == KPR_HTTP_OK && r->attempts == 2 && elapsed >= 1950 && elapsed < 10000,
 		  "429 rateLimit-reset 1 / \"1, 2\" / junk: waited the largest, 2 s (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
 	r = run_one(&options, NULL, "/429-long", 0, &elapsed);
 	check(r->status == KPR_HTTP_NO_TIME_TO_RETRY && r->attempts == 1 &&
-		  r->http_status == 429 && r->retry_wait_ms == 3600000 && elapsed < 1000,
+		  r->http_status == 429 && r->retry_wait_ms == 3600000 && elapsed < 10000,
 		  "429 Retry-After: 3600: fails at once, no_time_to_retry (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 }
@@ -207,7 +207,7 @@ test_server_errors(void)
 		  strstr(r->body, "reset reason: overflow") != NULL,
 		  "503 plain text: http_error 503 after 3 attempts, body kept");
 	/* backoff 50 then 100 ms, half of each at least */
-	check(elapsed >= 75 && elapsed < 2000, "503: backed off between attempts (%ld ms)", elapsed);
+	check(elapsed >= 75 && elapsed < 10000, "503: backed off between attempts (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
 	r = run_one(&options, NULL, "/401", 1, &elapsed);
@@ -234,7 +234,7 @@ test_transport_faults(void)
 	options.max_attempts = 2;
 	options.request_timeout_ms = 300;
 	r = run_one(&options, NULL, "/slow?ms=2000", 0, &elapsed);
-	check(r->status == KPR_HTTP_TIMEOUT && r->attempts == 2 && elapsed >= 600 && elapsed < 1800,
+	check(r->status == KPR_HTTP_TIMEOUT && r->attempts == 2 && elapsed >= 600 && elapsed < 3900,
 		  "slow response: timeout after 2 attempts of 300 ms (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
@@ -286,32 +286,38 @@ test_deadline(void)
 	KprHttpOptions options = quick_options();
 	KprHttpResult *r;
 	long		elapsed;
+	int64_t		returned;
 
 	options.deadline_ms = kpr_http_now_ms() + 500;
 	r = run_one(&options, NULL, "/slow?ms=3000", 0, &elapsed);
-	check(r->status == KPR_HTTP_DEADLINE && r->attempts == 1 && elapsed >= 450 && elapsed < 900,
-		  "deadline in 500 ms, response in 3 s: deadline (%ld ms)", elapsed);
+	/* measured from the deadline itself: run_one starts its clock later */
+	returned = kpr_http_now_ms();
+	check(r->status == KPR_HTTP_DEADLINE && r->attempts == 1 &&
+		  returned >= options.deadline_ms - 50 && returned < options.deadline_ms + 2000,
+		  "deadline in 500 ms, response in 3 s: deadline (%ld ms after it)",
+		  (long) (returned - options.deadline_ms));
 	kpr_http_result_free(r);
 
 	options.deadline_ms = kpr_http_now_ms() - 1;
 	r = run_one(&options, NULL, "/ok", 0, &elapsed);
-	check(r->status == KPR_HTTP_DEADLINE && r->attempts == 0 && elapsed < 200,
+	check(r->status == KPR_HTTP_DEADLINE && r->attempts == 0,
 		  "deadline passed: nothing started");
 	kpr_http_result_free(r);
 
-	options.deadline_ms = kpr_http_now_ms() + 1000;
-	options.backoff_base_ms = 4000;
-	options.backoff_max_ms = 4000;
+	/* "at once": well before the deadline, which waiting would reach */
+	options.deadline_ms = kpr_http_now_ms() + 5000;
+	options.backoff_base_ms = 30000;
+	options.backoff_max_ms = 30000;
 	r = run_one(&options, NULL, "/503", 0, &elapsed);
 	check(r->status == KPR_HTTP_NO_TIME_TO_RETRY && r->attempts == 1 && r->http_status == 503 &&
-		  r->retry_wait_ms >= 2000 && elapsed < 500,
+		  r->retry_wait_ms >= 15000 && elapsed < 4000,
 		  "backoff longer than the time left: no_time_to_retry at once (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 
 	options = quick_options();
-	options.deadline_ms = kpr_http_now_ms() + 1500;
-	r = run_one(&options, NULL, "/429-retry-after?key=b&s=3", 0, &elapsed);
-	check(r->status == KPR_HTTP_NO_TIME_TO_RETRY && r->retry_wait_ms == 3000 && elapsed < 500,
+	options.deadline_ms = kpr_http_now_ms() + 5000;
+	r = run_one(&options, NULL, "/429-retry-after?key=b&s=20", 0, &elapsed);
+	check(r->status == KPR_HTTP_NO_TIME_TO_RETRY && r->retry_wait_ms == 20000 && elapsed < 4000,
 		  "Retry-After past the deadline: no_time_to_retry at once (%ld ms)", elapsed);
 	kpr_http_result_free(r);
 }
@@ -348,13 +354,35 @@ test_interrupt(const char *path, const char *what)
 	check(result == NULL, "interrupt %s: next_done returns NULL", what);
 	kpr_http_result_free(result);
 	check(kpr_http_client_interrupted(client), "interrupt %s: client says interrupted", what);
-	check(returned - interrupt_at >= 0 && returned - interrupt_at < 200,
+	check(returned - interrupt_at >= 0 && returned - interrupt_at < 2000,
 		  "interrupt %s: returned %ld ms after the flag", what, (long) (returned - interrupt_at));
 	check(calls >= 3, "interrupt %s: callback polled between slices (%d calls)", what, calls);
 	check(!kpr_http_submit(client, &request), "interrupt %s: no submit afterwards", what);
 	kpr_http_client_destroy(client);
 }
 
+/* The most requests to /barrier?key=KEY the server had in at once. */
+static long
+barrier_peak(const char *key)
+{
+	KprHttpOptions options = quick_options();
+	char		path[64];
+	long		elapsed;
+	long		peak;
+	KprHttpResult *r;
+
+	snprintf(path, sizeof(path), "/barrier-peak?key=%s", key);
+	r = run_one(&options, NULL, path, 0, &elapsed);
+	peak = r->status == KPR_HTTP_OK ? atol(r->body) : -1;
+	kpr_http_result_free(r);
+	return peak;
+}
+
+/*
+ * Requests in flight at once, seen by the server rather than timed: its
+ * /barrier answers only once N requests are in together (or 503 after 30 s),
+ * and counts the most it had in at once.
+ */
 static void
 test_concurrency(void)
 {
@@ -362,15 +390,13 @@ test_concurrency(void)
 	KprHttpClient *client;
 	KprHttpRequest request = {0};
 	KprHttpResult *r;
-	int64_t		start;
-	long		elapsed;
 	int			seen = 0;
 	const int	n = 4;
 
 	options.max_in_flight = n;
+	options.request_timeout_ms = 60000;
 	client = kpr_http_client_create(&options);
-	start = kpr_http_now_ms();
-	request.url = url("/slow?ms=300");
+	request.url = url("/barrier?n=4&key=four");
 	for (int i = 0; i < n; i++)
 		kpr_http_submit(client, &request);
 	while ((r = kpr_http_next_done(client)) != NULL)
@@ -378,14 +404,13 @@ test_concurrency(void)
 		seen += r->status == KPR_HTTP_OK;
 		kpr_http_result_free(r);
 	}
-	elapsed = (long) (kpr_http_now_ms() - start);
 	kpr_http_client_destroy(client);
-	check(seen == n && elapsed < n * 300 * 3 / 4,
-		  "%d requests of 300 ms at max_in_flight %d: %ld ms", n, n, elapsed);
+	check(seen == n, "%d requests at max_in_flight %d: all in flight together (%d answered)",
+		  n, n, seen);
 
 	options.max_in_flight = 2;
 	client = kpr_http_client_create(&options);
-	start = kpr_http_now_ms();
+	request.url = url("/barrier?n=2&key=two");
 	seen = 0;
 	for (int i = 0; i < n; i++)
 		kpr_http_submit(client, &request);
@@ -394,10 +419,10 @@ test_concurrency(void)
 		seen += r->status == KPR_HTTP_OK;
 		kpr_http_result_free(r);
 	}
-	elapsed = (long) (kpr_http_now_ms() - start);
 	kpr_http_client_destroy(client);
-	check(seen == n && elapsed >= 2 * 300 && elapsed < n * 300,
-		  "%d requests of 300 ms at max_in_flight 2: two rounds, %ld ms", n, elapsed);
+	check(seen == n, "%d requests at max_in_flight 2: two pairs together (%d answered)", n, seen);
+	check(barrier_peak("two") == 2, "max_in_flight 2: never more than 2 in flight (peak %ld)",
+		  barrier_peak("two"));
 }
 
 /* Follow-ups submitted after a result while others are in flight; reuse. */
