@@ -128,8 +128,22 @@ export KPR_CONTROL="$PWD/test/fixtures/lib/control.sh" \
 	KPR_COLLECT_GATE="$PWD/test/lib/collect_gate.sh" KPR_TEST_TMP="$fixtures/tests"
 mkdir "$KPR_TEST_TMP"
 
+# The peers fix "today" when they start (the mock's records, the stub's
+# days, the broker's retention plan); the tests take it from the clock.  So
+# a suite must not straddle UTC midnight: with less than MARGIN seconds left
+# before it, wait until it has passed.
+wait_out_midnight() {
+	local margin=$1 left
+	left=$((86400 - $(date -u +%s) % 86400))
+	if ((left < margin)); then
+		echo "test.sh: UTC midnight in ${left} s, within this suite's ${margin} s; waiting for it"
+		sleep $((left + 2))
+	fi
+}
+
 # The fast suite's peers.  A peer that cannot start fails the suite here, loudly.
 start_fast_fixtures() {
+	wait_out_midnight 900
 	KPR_MOCK_BOOTSTRAP=$(test/fixtures/kafka_mock/mock-cluster.sh start "$kafka_state" \
 		test/fixtures/kafka_mock/regress.spec 3) ||
 		{ echo "test.sh: the Kafka mock cluster did not start" >&2; exit 1; }
@@ -150,10 +164,31 @@ start_fast_fixtures() {
 		{ echo "test.sh: Prometheus did not start" >&2; exit 1; }
 	export KPR_PROMETHEUS_URL KPR_PROMETHEUS_STATE="$prometheus_state"
 	echo "test.sh: Prometheus at $KPR_PROMETHEUS_URL"
+	fixtures_day=$(($(date -u +%s) / 86400))
+}
+
+# Between two runs of --repeat: undo every fault a failed run may have left
+# (acknowledged, like the tests' own), stop the spare mock, forget unwaited
+# background jobs.  A failure here fails the whole repeat.
+reset_fast_fixtures() {
+	local topics
+	topics=$(awk '$1 == "topic" { print "topic_error " $2 " 0" }' test/fixtures/kafka_mock/regress.spec)
+	mapfile -t topic_resets <<<"$topics"
+	"$KPR_CONTROL" "$kafka_state" 'rtt all 0' 'broker_up all' "${topic_resets[@]}" &&
+		"$KPR_CONTROL" "$confluent_state" reset ||
+		{ echo "test.sh: could not reset the peers between runs" >&2; exit 1; }
+	test/fixtures/kafka_mock/mock-cluster.sh stop "$spare_kafka_state"
+	local job
+	for job in "$KPR_TEST_TMP"/background/*.pid; do
+		[[ -f "$job" ]] || continue
+		kill -KILL -- "-$(cat "$job")" 2>/dev/null
+		rm -f "$job"
+	done
 }
 
 # The integration suite's peers, as loudly.
 start_integration_fixtures() {
+	wait_out_midnight 600
 	KPR_BROKER_BOOTSTRAP=$(test/fixtures/kafka_broker/broker.sh start "$broker_state" \
 		test/fixtures/kafka_broker/integration.spec) ||
 		{ echo "test.sh: the Kafka broker did not start" >&2; exit 1; }
@@ -239,6 +274,13 @@ if ((repeat > 0)); then
 	kept_diffs=
 	for ((run = 1; run <= repeat; run++)); do
 		echo "test.sh: fast suite, run $run of $repeat"
+		if (($(date -u +%s) / 86400 != fixtures_day)) || ((86400 - $(date -u +%s) % 86400 < 900)); then
+			# the peers' "today" would not be the clock's: start them afresh
+			stop_fixtures
+			start_fast_fixtures
+		else
+			reset_fast_fixtures
+		fi
 		if run_regress fast; then
 			runs_passed=$((runs_passed + 1))
 		else
