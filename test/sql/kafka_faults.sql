@@ -55,9 +55,10 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 RESET kpr.kafka_timeout;
 
--- A slow cluster: every broker holds each answer for 10 s.  Each fault is
--- acknowledged by the mock before the test goes on (test/fixtures/lib/control.sh).
-\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 10000'
+-- A slow cluster: every broker holds each answer for 60 s, so that each
+-- call below runs until the test ends it.  Each fault is acknowledged by
+-- the mock before the test goes on (test/fixtures/lib/control.sh).
+\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
 
 -- statement_timeout stops the call; the worker goes too.
 SET statement_timeout = '700ms';
