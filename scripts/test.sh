@@ -3,15 +3,15 @@
 #   1. installs the Debian packages listed in scripts/install-deps.sh;
 #   2. builds the extension with warnings as errors and installs it into
 #      PostgreSQL 15 (as root, or through sudo);
-#   3. the fast suite: starts its peers on 127.0.0.1 (a librdkafka mock
+#   3. the fast suite: runs the unit tests of the PostgreSQL-free C files
+#      (test/unit) and a bounded fuzzing of their parsers (test/fuzz, about
+#      1.5 minutes); starts its peers on 127.0.0.1 (a librdkafka mock
 #      cluster with the topics of test/fixtures/kafka_mock/regress.spec; a
 #      local Confluent Metrics API serving the same traffic plus 1,500
 #      generated topics, so every query has two pages; a real Prometheus
-#      holding the same traffic as exporter series), runs the unit tests
-#      of the PostgreSQL-free C files (test/unit), a bounded fuzzing of their
-#      parsers (test/fuzz, about 1.5 minutes) and the pg_regress suite
-#      (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster made by
-#      pg_virtualenv, removed afterwards whatever the outcome;
+#      holding the same traffic as exporter series); runs the pg_regress
+#      suite (REGRESS in the Makefile) in a throwaway PostgreSQL 15 cluster
+#      made by pg_virtualenv, removed afterwards whatever the outcome;
 #   4. the integration suite (skipped with --fast): a real Apache Kafka broker
 #      from Maven Central with the Prometheus JMX exporter agent
 #      (test/fixtures/kafka_broker) and a Prometheus scraping it every 2 s,
@@ -33,7 +33,7 @@
 #      once and runs only the fast pg_regress suite N times against them, each
 #      time in a new cluster; the summary counts runs, and the first failing
 #      run's regression.diffs is kept (its path is printed).  How the suite's
-#      stability is shown: see docs in README.md, "Running the tests".
+#      stability is shown (docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
