@@ -552,7 +552,7 @@ describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 	return configs;
 }
 
-/* retention.ms of each topic: -1 unlimited, RETENTION_UNKNOWN where the cluster did not say */
+/* retention.ms of each topic: -1 unlimited, KPR_RETENTION_UNKNOWN where the cluster did not say */
 int64 *
 kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
 {
@@ -561,7 +561,7 @@ kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
 
 	for (int i = 0; i < count; i++)
 		retention[i] = configs[i].retention_ms ?
-			pg_strtoint64(configs[i].retention_ms) : RETENTION_UNKNOWN;
+			pg_strtoint64(configs[i].retention_ms) : KPR_RETENTION_UNKNOWN;
 	return retention;
 }
 

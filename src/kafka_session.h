@@ -11,6 +11,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
+#include "sample_plan.h"
 #include "worker.h"
 
 /* longest wait inside one librdkafka call, between interrupt checks */
@@ -48,7 +49,7 @@ extern char *kpr_kafka_redact(const char *text);
 extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
-#define RETENTION_UNKNOWN	INT64CONST(-2)
+/* retention.ms per topic: -1 unlimited, KPR_RETENTION_UNKNOWN (sample_plan.h) */
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
 /* sample.c */

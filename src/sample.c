@@ -52,16 +52,10 @@
 #include "utils/timestamp.h"
 
 #include "kafka_session.h"
+#include "sample_plan.h"
 
 #define MS_PER_HOUR		INT64CONST(3600000)
 #define MS_PER_DAY		INT64CONST(86400000)
-/*
- * Runs of consecutive records one partition-day's sample is split into.
- * Every run of every day is one read round, and on librdkafka 2.0.2 a round
- * costs about a second whatever it reads (see the DEBUG2 round timings), so
- * this trades spread within a day against wall time.
- */
-#define RUNS_PER_DAY	3
 /* offsets_for_times answer for "no such record" or "cannot say" */
 #define OFFSET_UNKNOWN	INT64CONST(-1)
 
@@ -95,7 +89,7 @@ typedef struct SampleJob
 	int			boundaries_per_day;	/* 1 or 24 */
 	int			topic_count;
 	const rd_kafka_metadata_topic_t **topics;
-	int64	   *retention_ms;	/* per topic; -1 unlimited, or RETENTION_UNKNOWN */
+	int64	   *retention_ms;	/* per topic; -1 unlimited, or KPR_RETENTION_UNKNOWN */
 	bool	   *topic_gone;		/* deleted while we looked */
 	int			partition_count;
 	PartitionState *partitions; /* grouped by topic, in topic order */
@@ -557,23 +551,14 @@ search_boundaries(SampleJob *job)
 			for (int i = 0; i < job->partition_count; i++)
 			{
 				PartitionState *partition = &job->partitions[i];
-				int64		probe;
-
 				partition->wanted_offset = -1;
 				partition->run_remaining = 1;
 				if (job->topic_gone[partition->topic_index])
 					upper[i] = lower[i];
 				if (lower[i] >= upper[i])
 					continue;
-				probe = lower[i] + (upper[i] - lower[i]) / 2;
-				if (interpolate && upper_timestamp[i] > lower_timestamp[i])
-				{
-					double		fraction = (double) (target - lower_timestamp[i]) /
-						(double) (upper_timestamp[i] - lower_timestamp[i] + 1);
-
-					probe = lower[i] + (int64) (fraction * (upper[i] - lower[i]));
-				}
-				partition->wanted_offset = Min(Max(probe, lower[i]), upper[i] - 1);
+				partition->wanted_offset = kpr_plan_probe(lower[i], upper[i], lower_timestamp[i],
+														  upper_timestamp[i], target, interpolate);
 				partition->got_offset = -1;
 				searching = true;
 			}
@@ -716,82 +701,44 @@ day_records(const SampleJob *job, const PartitionState *partition, int day)
 
 /*
  * Sample record sizes: each partition's budget is shared among its days by
- * their record counts, and each day's share is read as up to RUNS_PER_DAY
- * runs of consecutive records, spread evenly over the day.
+ * their record counts, and each day's share is read as up to
+ * KPR_SAMPLE_RUNS_PER_DAY runs of consecutive records, spread evenly over the
+ * day (sample_plan.c).
  */
 static void
 sample_sizes(SampleJob *job)
 {
 	int64	  **budget = palloc(sizeof(int64 *) * job->partition_count);
+	int64	   *records = palloc(sizeof(int64) * job->days);
 
 	for (int i = 0; i < job->partition_count; i++)
 	{
-		PartitionState *partition = &job->partitions[i];
-		int64		total = 0;
-		int64		given = 0;
-
 		budget[i] = palloc0(sizeof(int64) * job->days);
 		for (int d = 0; d < job->days; d++)
-			total += day_records(job, partition, d);
-		for (int d = 0; d < job->days && total > 0; d++)
-		{
-			int64		records = day_records(job, partition, d);
-
-			budget[i][d] = Min(records, (int64) ((double) job->max_records * records / total));
-			/* a day with records gets at least one, while the budget lasts */
-			if (records > 0 && budget[i][d] == 0 && given < job->max_records)
-				budget[i][d] = 1;
-			given += budget[i][d];
-		}
-		/* rounding up days with few records may overshoot: trim the largest */
-		while (given > job->max_records)
-		{
-			int			largest = 0;
-
-			for (int d = 1; d < job->days; d++)
-				if (budget[i][d] > budget[i][largest])
-					largest = d;
-			budget[i][largest]--;
-			given--;
-		}
+			records[d] = day_records(job, &job->partitions[i], d);
+		kpr_plan_day_budgets((const int64_t *) records, job->days, job->max_records,
+							 (int64_t *) budget[i]);
 	}
 
 	for (int d = 0; d < job->days; d++)
 	{
-		for (int run = 0; run < RUNS_PER_DAY; run++)
+		for (int run = 0; run < KPR_SAMPLE_RUNS_PER_DAY; run++)
 		{
 			bool		any = false;
 
 			for (int i = 0; i < job->partition_count; i++)
 			{
 				PartitionState *partition = &job->partitions[i];
-				int64		start = partition->boundary_offsets[d * job->boundaries_per_day];
-				int64		records = day_records(job, partition, d);
-				int64		runs = Min(RUNS_PER_DAY, budget[i][d]);
-				int64		run_start;
-				int64		run_spacing;
-				int64		run_length;
+				KprSampleRun planned = kpr_plan_day_run(day_records(job, partition, d),
+														budget[i][d], run);
 
 				partition->wanted_offset = -1;
-				if (run >= runs)
+				if (planned.length <= 0)
 					continue;
-
-				/*
-				 * Run r starts at floor(records * r / runs) into the day and
-				 * reads floor(budget * (r + 1) / runs) - floor(budget * r /
-				 * runs) records, never more than the distance to the next run:
-				 * runs never overlap, and a budget that covers the day reads
-				 * every record exactly once.
-				 */
-				run_start = records * run / runs;
-				run_spacing = records * (run + 1) / runs - run_start;
-				run_length = budget[i][d] * (run + 1) / runs - budget[i][d] * run / runs;
-				run_length = Min(run_length, run_spacing);
-				if (run_length <= 0)
-					continue;
-				partition->wanted_offset = start + run_start;
+				partition->wanted_offset =
+					partition->boundary_offsets[d * job->boundaries_per_day] + planned.start;
 				partition->got_offset = -1;
-				partition->run_remaining = (int) run_length;
+				partition->run_remaining = (int) planned.length;
 				any = true;
 			}
 			if (any)
@@ -804,75 +751,79 @@ static void
 send_rows(SampleJob *job)
 {
 	int64		now_ms = unix_now_ms();
+	int			most_partitions = 1;
+
+	int64	   *low;
+	int64	   *high;
+	int64	   *first_timestamp;
+	KprPartitionDay *partition_days;
+	int64	   *hour_records = palloc(sizeof(int64) * job->boundaries_per_day);
+
+	for (int t = 0; t < job->topic_count; t++)
+		most_partitions = Max(most_partitions, job->topics[t]->partition_cnt);
+	low = palloc(sizeof(int64) * most_partitions);
+	high = palloc(sizeof(int64) * most_partitions);
+	first_timestamp = palloc(sizeof(int64) * most_partitions);
+	partition_days = palloc(sizeof(KprPartitionDay) * most_partitions);
 
 	for (int t = 0; t < job->topic_count; t++)
 	{
+		int			first = job->first_partition[t];
+		int			count = topic_partitions_end(job, t) - first;
+
 		if (job->topic_gone[t])
 			continue;
+		for (int k = 0; k < count; k++)
+		{
+			low[k] = job->partitions[first + k].low;
+			high[k] = job->partitions[first + k].high;
+			first_timestamp[k] = job->partitions[first + k].first_timestamp;
+		}
 		for (int d = 0; d < job->days; d++)
 		{
 			int64		day_start = boundary_ms(job, d * job->boundaries_per_day);
 			int64		records = 0;
 			int64		sampled = 0;
-			double		estimated_bytes = 0;
-			int64		covered_records = 0;
+			double		estimated_bytes;
 			double		peak_bytes = -1;
-			int64		day_end = day_start + MS_PER_DAY;
-			bool		incomplete = false;
-			bool		retention_known;
 			const char *values[8];
 			char		day_text[16];
 			int			year,
 						month,
 						mday;
 
-			if (job->retention_ms[t] >= 0 && day_start < now_ms - job->retention_ms[t])
-				incomplete = true;
-			retention_known = job->retention_ms[t] != RETENTION_UNKNOWN;
-
-			for (int i = job->first_partition[t]; i < topic_partitions_end(job, t); i++)
-			{
-				PartitionState *partition = &job->partitions[i];
-				int64		partition_records;
-
-				/* the log was truncated after this day began: records may be gone */
-				if (partition->low > 0 && partition->low < partition->high &&
-					partition->first_timestamp >= (retention_known ? day_end : day_start + 1))
-					incomplete = true;
-				partition_records = day_records(job, partition, d);
-				records += partition_records;
-				sampled += partition->sampled_records[d];
-				if (partition->sampled_records[d] > 0)
-				{
-					estimated_bytes += partition_records *
-						(partition->sampled_bytes[d] / partition->sampled_records[d]);
-					covered_records += partition_records;
-				}
-			}
-			if (incomplete)
+			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
+										(const int64_t *) low, (const int64_t *) high,
+										(const int64_t *) first_timestamp, count))
 				continue;
-
-			/* partitions without a sample take the others' mean size */
-			if (covered_records > 0 && covered_records < records)
-				estimated_bytes *= (double) records / covered_records;
-
-			if (job->boundaries_per_day > 1 && sampled > 0)
+			for (int k = 0; k < count; k++)
 			{
-				double		mean_size = estimated_bytes / records;
+				PartitionState *partition = &job->partitions[first + k];
 
+				partition_days[k].records = day_records(job, partition, d);
+				partition_days[k].sampled_records = partition->sampled_records[d];
+				partition_days[k].sampled_bytes = partition->sampled_bytes[d];
+				records += partition_days[k].records;
+				sampled += partition_days[k].sampled_records;
+			}
+			estimated_bytes = kpr_plan_estimated_bytes(partition_days, count);
+
+			/* hourly boundaries (the broker answered by time): the busiest hour */
+			if (job->boundaries_per_day > 1)
+			{
 				for (int h = 0; h < job->boundaries_per_day; h++)
 				{
 					int			b = d * job->boundaries_per_day + h;
-					int64		hour_records = 0;
 
-					for (int i = job->first_partition[t]; i < topic_partitions_end(job, t); i++)
-						hour_records += job->partitions[i].boundary_offsets[b + 1] -
-							job->partitions[i].boundary_offsets[b];
-					peak_bytes = Max(peak_bytes, hour_records * mean_size);
+					hour_records[h] = 0;
+					for (int k = 0; k < count; k++)
+						hour_records[h] += job->partitions[first + k].boundary_offsets[b + 1] -
+							job->partitions[first + k].boundary_offsets[b];
 				}
+				peak_bytes = kpr_plan_peak_hour_bytes((const int64_t *) hour_records,
+													  job->boundaries_per_day, records,
+													  estimated_bytes, sampled);
 			}
-			else if (job->boundaries_per_day > 1 && records == 0)
-				peak_bytes = 0;
 
 			j2date(UNIX_EPOCH_JDATE + (int) (day_start / MS_PER_DAY), &year, &month, &mday);
 			snprintf(day_text, sizeof(day_text), "%04d-%02d-%02d", year, month, mday);

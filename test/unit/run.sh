@@ -1,13 +1,13 @@
 #!/bin/sh
 # Unit tests of the PostgreSQL-free parts: build them, run
-# test_prometheus_response (no server needed), start the fault server on
-# 127.0.0.1, run test_http, all under AddressSanitizer + UBSan; always stop
-# the server.
+# test_prometheus_response and test_sample_plan (no server needed), start the
+# fault server on 127.0.0.1, run test_http, all under AddressSanitizer +
+# UBSan; always stop the server.
 #
 #   test/unit/run.sh              the ASan/UBSan run
 #   test/unit/run.sh valgrind     the plain build under valgrind --leak-check=full
 #
-# Exits non-zero if the build, the server or any check of either test fails.
+# Exits non-zero if the build, the server or any check of any test fails.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,23 +30,30 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 
 case $mode in
 	asan) make -s -C "$here" asan; binary=$here/test_http_asan
-		prometheus_binary=$here/test_prometheus_response_asan ;;
+		serverless="$here/test_prometheus_response_asan $here/test_sample_plan_asan" ;;
 	valgrind) make -s -C "$here" all; binary=$here/test_http
-		prometheus_binary=$here/test_prometheus_response ;;
+		serverless="$here/test_prometheus_response $here/test_sample_plan" ;;
 	*) echo "usage: $0 [asan|valgrind]" >&2; exit 2 ;;
 esac
 
-# the Prometheus answer parser first; its failure is reported at the end
-prometheus_status=0
-if [ "$mode" = asan ]; then
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		"$prometheus_binary" || prometheus_status=$?
-else
-	valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
-		"$prometheus_binary" || prometheus_status=$?
-fi
+# the tests that need no server first; a failure is reported at the end
+serverless_status=0
+for test in $serverless; do
+	status=0
+	if [ "$mode" = asan ]; then
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			"$test" || status=$?
+	else
+		valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+			--errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
+			"$test" || status=$?
+	fi
+	if [ "$status" -ne 0 ]; then
+		echo "run.sh: $(basename "$test") exited $status" >&2
+		serverless_status=1
+	fi
+done
 
 # a throw-away certificate for 127.0.0.1, for the TLS checks
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
@@ -78,7 +85,7 @@ else
 		"$binary" "$port" "$tls_port" "$work/cert.pem" || http_status=$?
 fi
 
-if [ "$prometheus_status" -ne 0 ] || [ "$http_status" -ne 0 ]; then
-	echo "run.sh: test_prometheus_response exited $prometheus_status, test_http $http_status" >&2
+if [ "$serverless_status" -ne 0 ] || [ "$http_status" -ne 0 ]; then
+	echo "run.sh: test_http exited $http_status; see above for the others" >&2
 	exit 1
 fi
