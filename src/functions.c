@@ -16,8 +16,9 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "options.h"
-#include "worker.h"
+#include "settings.h"
+#include "tasks.h"
+#include "topic_filter.h"
 
 PG_FUNCTION_INFO_V1(kpr_list_topics);
 PG_FUNCTION_INFO_V1(kpr_sample_topics);
@@ -46,21 +47,15 @@ add_topic_selection(KprRequest *request, FunctionCallInfo fcinfo,
 					 pstrdup(PG_GETARG_BOOL(internal_argument) ? "true" : "false"));
 }
 
+/* The request for task on the server named by the first argument. */
 static KprRequest *
-new_request(KprTask task, FunctionCallInfo fcinfo)
+new_request(const char *task, FunctionCallInfo fcinfo)
 {
-	KprRequest *request = palloc0(sizeof(KprRequest));
-
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("server name must not be NULL")));
-	request->task = task;
-	request->kafka_timeout_ms = kpr_kafka_timeout_ms;
-	request->max_workers = kpr_max_workers;
-	request->client_min_messages = client_min_messages;
-	kpr_resolve_server(NameStr(*PG_GETARG_NAME(0)), request);
-	return request;
+	return kpr_new_server_request(task, NameStr(*PG_GETARG_NAME(0)));
 }
 
 /*
@@ -69,7 +64,7 @@ new_request(KprTask task, FunctionCallInfo fcinfo)
 Datum
 kpr_list_topics(PG_FUNCTION_ARGS)
 {
-	KprRequest *request = new_request(KPR_TASK_LIST_TOPICS, fcinfo);
+	KprRequest *request = new_request("list_topics", fcinfo);
 
 	add_topic_selection(request, fcinfo, 1, 2);
 	kpr_run_in_worker(fcinfo, request);
@@ -82,7 +77,7 @@ kpr_list_topics(PG_FUNCTION_ARGS)
 Datum
 kpr_cluster_info(PG_FUNCTION_ARGS)
 {
-	kpr_run_in_worker(fcinfo, new_request(KPR_TASK_CLUSTER_INFO, fcinfo));
+	kpr_run_in_worker(fcinfo, new_request("cluster_info", fcinfo));
 	return (Datum) 0;
 }
 
@@ -93,7 +88,7 @@ kpr_cluster_info(PG_FUNCTION_ARGS)
 Datum
 kpr_sample_topics(PG_FUNCTION_ARGS)
 {
-	KprRequest *request = new_request(KPR_TASK_SAMPLE_TOPICS, fcinfo);
+	KprRequest *request = new_request("sample_topics", fcinfo);
 	int32		days = PG_ARGISNULL(1) ? 7 : PG_GETARG_INT32(1);
 	int32		max_records = PG_ARGISNULL(2) ? 10000 : PG_GETARG_INT32(2);
 
@@ -136,12 +131,12 @@ date_text(DateADT day)
 Datum
 kpr_fetch_metrics(PG_FUNCTION_ARGS)
 {
-	KprRequest *request = new_request(KPR_TASK_FETCH_METRICS, fcinfo);
+	KprRequest *request = new_request("fetch_metrics", fcinfo);
 	TimestampTz now = GetCurrentTimestamp();
 	DateADT		today = (DateADT) (now / USECS_PER_DAY);
 	DateADT		first_day;
 	DateADT		last_day;
-	const char *source = kpr_request_get(request->options, "metrics_source");
+	const char *source = kpr_request_option(request, "metrics_source");
 	int64		epoch_ms = (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
 	int64		end_ms;
 

@@ -1,9 +1,11 @@
 /*
  * kafka.c
- *		librdkafka work inside a kafka_partition_recommender worker: the client
- *		session every task shares, and kpr.list_topics.
+ *		The librdkafka client session of a worker, which the Kafka tasks share
+ *		(list_topics.c, cluster_info.c, sample.c, fetch_metrics.c): opening
+ *		and closing it, bounded waits, metadata, topic selection and topic
+ *		configurations, and the errors that name the server.
  *
- * Rules kept here (measured, see the project's worker notes):
+ * Rules kept here (measured on librdkafka 2.0.2):
  *	- librdkafka calls that block are bounded (KPR_POLL_MS, or
  *	  KPR_METADATA_ATTEMPT_MS for metadata, which has no asynchronous form),
  *	  with an interrupt check between them, so SIGTERM ends the worker fast;
@@ -27,10 +29,9 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "kafka.h"
 #include "kafka_session.h"
-#include "metrics.h"
 #include "options.h"
+#include "topic_filter.h"
 
 KafkaSession kpr_session;
 
@@ -42,32 +43,6 @@ static volatile int log_ring_count;
 static void on_error(rd_kafka_t *client, int error, const char *reason, void *opaque);
 static void on_log(const rd_kafka_t *client, int level, const char *facility, const char *line);
 static void release_session(int code, Datum arg);
-static void list_topics(void);
-static void cluster_info(void);
-
-void
-kpr_kafka_run(KprRequest *request)
-{
-	kpr_session.request = request;
-	switch (request->task)
-	{
-		case KPR_TASK_LIST_TOPICS:
-			list_topics();
-			break;
-		case KPR_TASK_SAMPLE_TOPICS:
-			kpr_kafka_sample_topics();
-			break;
-		case KPR_TASK_FETCH_METRICS:
-			kpr_metrics_fetch();
-			break;
-		case KPR_TASK_CLUSTER_INFO:
-			cluster_info();
-			break;
-		default:
-			elog(ERROR, "unknown kafka_partition_recommender task %d", request->task);
-	}
-	kpr_kafka_close();
-}
 
 /* --- session ------------------------------------------------------------ */
 
@@ -102,33 +77,13 @@ kpr_kafka_redact(const char *text)
 const char *
 kpr_kafka_option(const char *name)
 {
-	return kpr_request_get(kpr_session.request->options, name);
+	return kpr_request_option(kpr_session.request, name);
 }
 
 const char *
 kpr_kafka_argument(const char *name)
 {
-	return kpr_request_get(kpr_session.request->arguments, name);
-}
-
-/* A function argument where the call gave one, else the server's option. */
-static const char *
-argument_or_option(const char *name)
-{
-	const char *value = kpr_kafka_argument(name);
-
-	return value ? value : kpr_kafka_option(name);
-}
-
-/*
- * Internal topics: Kafka's own (__consumer_offsets, __transaction_state) and,
- * by the common convention, other names starting with an underscore
- * (_schemas, _confluent-*).
- */
-static bool
-is_internal_topic(const char *topic)
-{
-	return topic[0] == '_';
+	return kpr_request_argument(kpr_session.request, name);
 }
 
 static void
@@ -143,14 +98,16 @@ set_property(rd_kafka_conf_t *conf, const char *name, const char *value,
 }
 
 void
-kpr_kafka_open(rd_kafka_type_t type)
+kpr_kafka_open(const KprRequest *request, rd_kafka_type_t type)
 {
-	const KprRequest *request = kpr_session.request;
 	rd_kafka_conf_t *conf;
 	char		errstr[512];
 	char		timeout[32];
 	const char *failed_name = NULL;
 	ListCell   *cell;
+
+	kpr_session.request = request;
+	kpr_session.kafka_timeout_ms = pg_strtoint32(kpr_request_argument(request, "kafka_timeout_ms"));
 
 	/* everything that can ereport happens before librdkafka allocates */
 	foreach(cell, request->options)
@@ -161,7 +118,7 @@ kpr_kafka_open(rd_kafka_type_t type)
 			kpr_session.secrets = lappend(kpr_session.secrets, strVal(option->arg));
 	}
 	/* librdkafka's floor for socket.connection.setup.timeout.ms is 1 s */
-	snprintf(timeout, sizeof(timeout), "%d", Max(request->kafka_timeout_ms, 1000));
+	snprintf(timeout, sizeof(timeout), "%d", Max(kpr_session.kafka_timeout_ms, 1000));
 	if (!kpr_session.exit_callback_registered)
 	{
 		before_shmem_exit(release_session, 0);
@@ -312,7 +269,7 @@ kpr_kafka_raise_connection_error(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 errmsg("could not reach the Kafka cluster of server \"%s\" within %d ms",
-					request->server_name, request->kafka_timeout_ms),
+					request->server_name, kpr_session.kafka_timeout_ms),
 			 detail ? errdetail("librdkafka: %s", detail) : 0,
 			 errhint("Check the server's bootstrap_servers and the network path to the brokers, or raise kpr.kafka_timeout.")));
 }
@@ -321,7 +278,7 @@ TimestampTz
 kpr_kafka_deadline(void)
 {
 	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-									   kpr_session.request->kafka_timeout_ms);
+									   kpr_session.kafka_timeout_ms);
 }
 
 /*
@@ -359,7 +316,7 @@ kpr_kafka_metadata(void)
 	}
 }
 
-/* --- list_topics -------------------------------------------------------- */
+/* --- topics ------------------------------------------------------------- */
 
 static int
 compare_topics(const void *a, const void *b)
@@ -373,24 +330,6 @@ int
 kpr_kafka_compare_name_to_topic(const void *name, const void *topic)
 {
 	return strcmp((const char *) name, (*(const rd_kafka_metadata_topic_t *const *) topic)->topic);
-}
-
-/*
- * Does the call's selection (topic_filter, include_internal: the arguments,
- * else the server's options) take this topic?
- */
-bool
-kpr_kafka_topic_selected(const char *topic)
-{
-	const char *filter = argument_or_option("topic_filter");
-	const char *include_value = argument_or_option("include_internal");
-	bool		include_internal = false;
-
-	if (include_value != NULL)
-		(void) parse_bool(include_value, &include_internal);
-	if (!include_internal && is_internal_topic(topic))
-		return false;
-	return filter == NULL || kpr_topic_matches(filter, topic);
 }
 
 /*
@@ -411,7 +350,7 @@ kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 
 		if (topic->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
 			continue;
-		if (kpr_kafka_topic_selected(topic->topic))
+		if (kpr_topic_selected(kpr_session.request, topic->topic))
 			selected[(*count)++] = topic;
 	}
 	qsort(selected, *count, sizeof(*selected), compare_topics);
@@ -429,21 +368,16 @@ controller_is_known(const rd_kafka_metadata_t *metadata)
 	return false;
 }
 
-typedef struct TopicConfig
-{
-	char	   *retention_ms;
-	char	   *cleanup_policy;
-} TopicConfig;
 
 /*
  * retention.ms and cleanup.policy of the given topics (sorted by name), by
  * DescribeConfigs in batches.  Where the cluster cannot answer, the values
  * stay NULL and one NOTICE says why.
  */
-static TopicConfig *
-describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
+KprTopicConfig *
+kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 {
-	TopicConfig *configs = palloc0(sizeof(TopicConfig) * Max(count, 1));
+	KprTopicConfig *configs = palloc0(sizeof(KprTopicConfig) * Max(count, 1));
 	const int	batch_size = 1000;
 	char	   *problem = NULL;
 
@@ -469,7 +403,7 @@ describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 		resources = palloc(sizeof(*resources) * batch_count);
 		kpr_session.queue = rd_kafka_queue_new(kpr_session.client);
 		options = rd_kafka_AdminOptions_new(kpr_session.client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-		rd_kafka_AdminOptions_set_request_timeout(options, kpr_session.request->kafka_timeout_ms,
+		rd_kafka_AdminOptions_set_request_timeout(options, kpr_session.kafka_timeout_ms,
 												  errstr, sizeof(errstr));
 		for (int i = 0; i < batch_count; i++)
 			resources[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
@@ -510,7 +444,7 @@ describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 					const rd_kafka_metadata_topic_t **match;
 					const rd_kafka_ConfigEntry_t **entries;
 					size_t		entry_count;
-					TopicConfig *config;
+					KprTopicConfig *config;
 
 					match = bsearch(name, topics, count, sizeof(*topics), kpr_kafka_compare_name_to_topic);
 					if (match == NULL)
@@ -556,7 +490,7 @@ describe_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 int64 *
 kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
 {
-	TopicConfig *configs = describe_topic_configs(topics, count);
+	KprTopicConfig *configs = kpr_kafka_topic_configs(topics, count);
 	int64	   *retention = palloc(sizeof(int64) * Max(count, 1));
 
 	for (int i = 0; i < count; i++)
@@ -565,60 +499,24 @@ kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
 	return retention;
 }
 
-static void
-list_topics(void)
+/* The cluster id the metadata named (palloc'd), or NULL; no wait. */
+char *
+kpr_kafka_cluster_id(void)
 {
-	const rd_kafka_metadata_t *metadata;
-	const rd_kafka_metadata_topic_t **topics;
-	TopicConfig *configs;
-	int			count;
+	char	   *cluster_id = rd_kafka_clusterid(kpr_session.client, 0);
+	char	   *copy = NULL;
 
-	kpr_kafka_open(RD_KAFKA_PRODUCER);
-	metadata = kpr_kafka_metadata();
-	topics = kpr_kafka_selected_topics(metadata, &count);
-	configs = describe_topic_configs(topics, count);
-
-	for (int i = 0; i < count; i++)
+	if (cluster_id != NULL)
 	{
-		const rd_kafka_metadata_topic_t *topic = topics[i];
-		int			replication_factor = 0;
-		const char *values[6];
-
-		for (int p = 0; p < topic->partition_cnt; p++)
-			replication_factor = Max(replication_factor, topic->partitions[p].replica_cnt);
-
-		values[0] = topic->topic;
-		values[1] = psprintf("%d", topic->partition_cnt);
-		values[2] = replication_factor > 0 ? psprintf("%d", replication_factor) : NULL;
-		values[3] = is_internal_topic(topic->topic) ? "t" : "f";
-		values[4] = configs[i].retention_ms;
-		values[5] = configs[i].cleanup_policy;
-		kpr_worker_send_row(6, values);
+		copy = pstrdup(cluster_id);
+		rd_kafka_mem_free(kpr_session.client, cluster_id);
 	}
+	return copy;
 }
 
-/*
- * kpr.cluster_info: the cluster id and the brokers of the metadata, which
- * collect records with each run (the model rounds to a multiple of the
- * broker count).
- */
-static void
-cluster_info(void)
+/* The controller's broker id the metadata named, or -1; no wait. */
+int
+kpr_kafka_controller_id(void)
 {
-	const rd_kafka_metadata_t *metadata;
-	char	   *cluster_id;
-	const char *values[3];
-
-	kpr_kafka_open(RD_KAFKA_PRODUCER);
-	metadata = kpr_kafka_metadata();
-	/* known from the metadata just fetched: no wait */
-	cluster_id = rd_kafka_clusterid(kpr_session.client, 0);
-	values[0] = cluster_id ? pstrdup(cluster_id) : NULL;
-	if (cluster_id != NULL)
-		rd_kafka_mem_free(kpr_session.client, cluster_id);
-	values[1] = psprintf("%d", metadata->broker_cnt);
-	values[2] = psprintf("%d", (int) rd_kafka_controllerid(kpr_session.client, 0));
-	if (strcmp(values[2], "-1") == 0)
-		values[2] = NULL;
-	kpr_worker_send_row(3, values);
+	return (int) rd_kafka_controllerid(kpr_session.client, 0);
 }

@@ -1,7 +1,9 @@
 /*
  * kafka_session.h
- *		The librdkafka client session of a worker, shared by the Kafka tasks
- *		(kafka.c: session and list_topics; sample.c: sample_topics).
+ *		The librdkafka client session of a worker (kafka.c), shared by the
+ *		Kafka tasks: list_topics.c, cluster_info.c, sample.c and
+ *		fetch_metrics.c.  A task opens it with its request, and closes it;
+ *		an error closes it on the way out.
  */
 #ifndef KPR_KAFKA_SESSION_H
 #define KPR_KAFKA_SESSION_H
@@ -22,6 +24,7 @@
 typedef struct KafkaSession
 {
 	const KprRequest *request;
+	int			kafka_timeout_ms;	/* kpr.kafka_timeout of the call */
 	rd_kafka_t *client;
 	rd_kafka_queue_t *queue;	/* admin results, or the consumer's fetches */
 	const rd_kafka_metadata_t *metadata;
@@ -36,23 +39,30 @@ typedef struct KafkaSession
 
 extern KafkaSession kpr_session;
 
-extern void kpr_kafka_open(rd_kafka_type_t type);
+/* Topic configurations DescribeConfigs gave, or NULLs where none. */
+typedef struct KprTopicConfig
+{
+	char	   *retention_ms;
+	char	   *cleanup_policy;
+} KprTopicConfig;
+
+extern void kpr_kafka_open(const KprRequest *request, rd_kafka_type_t type);
 extern void kpr_kafka_close(void);
 extern void kpr_kafka_poll(void);
 extern void kpr_kafka_raise_connection_error(void) pg_attribute_noreturn();
 extern TimestampTz kpr_kafka_deadline(void);
 extern const rd_kafka_metadata_t *kpr_kafka_metadata(void);
-extern bool kpr_kafka_topic_selected(const char *topic);
 extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata,
 																	int *count);
 extern char *kpr_kafka_redact(const char *text);
 extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
+extern KprTopicConfig *kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count);
 /* retention.ms per topic: -1 unlimited, KPR_RETENTION_UNKNOWN (sample_plan.h) */
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
-/* sample.c */
-extern void kpr_kafka_sample_topics(void);
+extern char *kpr_kafka_cluster_id(void);
+extern int	kpr_kafka_controller_id(void);
 
 #endif							/* KPR_KAFKA_SESSION_H */

@@ -14,7 +14,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
-#include "worker.h"
+#include "settings.h"
 
 PG_MODULE_MAGIC;
 

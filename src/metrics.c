@@ -1,8 +1,9 @@
 /*
  * metrics.c
- *		kpr.fetch_metrics in the worker: the topic list from the Kafka
- *		cluster, the traffic table the sources fill, the rows it becomes, and
- *		the HTTP client (http.c) wrapped for a PostgreSQL worker.
+ *		What the metrics sources share in the worker: the request they serve,
+ *		the traffic table they fill and the rows it becomes, and the HTTP
+ *		client (http.c) wrapped for a PostgreSQL worker.  The task itself is
+ *		fetch_metrics.c.
  */
 #include "postgres.h"
 
@@ -16,8 +17,8 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
-#include "kafka_session.h"
 #include "metrics.h"
+#include "topic_filter.h"
 
 #define MS_PER_DAY		INT64CONST(86400000)
 /* Kafka topic names are at most 249 bytes */
@@ -41,9 +42,23 @@ struct KprTrafficTable
 	MemoryContext context;		/* of the entries' value arrays */
 };
 
+/* the fetch_metrics call this worker serves (kpr_metrics_begin) */
+static const KprRequest *metrics_request;
 static KprHttpClient *http_client;
 static KprHttpResult *http_result;	/* handed out, not yet given back */
 static bool http_exit_callback_registered;
+
+void
+kpr_metrics_begin(const KprRequest *request)
+{
+	metrics_request = request;
+}
+
+const KprRequest *
+kpr_metrics_request(void)
+{
+	return metrics_request;
+}
 
 KprTrafficTable *
 kpr_traffic_create(const KprMetricsWindow *window)
@@ -81,7 +96,7 @@ traffic_entry(KprTrafficTable *table, const char *topic)
 		int			count = KPR_MEASURE_COUNT * table->window.days;
 
 		/* decided once per topic, not for each of its points */
-		entry->selected = kpr_kafka_topic_selected(topic);
+		entry->selected = kpr_topic_selected(metrics_request, topic);
 		entry->values = NULL;
 		if (entry->selected)
 		{
@@ -150,8 +165,8 @@ format_measure(KprMeasure measure, double value)
  * One row per topic and day, for the cluster's topics (topics[]) and every
  * other topic the source reported, sorted by topic.
  */
-static void
-send_rows(KprTrafficTable *table, char **cluster_topics, int cluster_topic_count)
+void
+kpr_traffic_send_rows(KprTrafficTable *table, char **cluster_topics, int cluster_topic_count)
 {
 	int			total = cluster_topic_count + hash_get_num_entries(table->topics);
 	char	  **names = palloc(sizeof(char *) * Max(total, 1));
@@ -221,7 +236,7 @@ interrupt_pending(void *arg)
 const char *
 kpr_metrics_option(const char *name)
 {
-	return kpr_kafka_option(name);
+	return kpr_request_option(metrics_request, name);
 }
 
 /*
@@ -233,8 +248,9 @@ KprHttpClient *
 kpr_metrics_http_client(int max_in_flight)
 {
 	KprHttpOptions options = {0};
-	const char *deadline_text = kpr_kafka_argument("statement_deadline");
-	int			timeout_ms = pg_strtoint32(kpr_kafka_argument("http_timeout_ms"));
+	const char *deadline_text = kpr_request_argument(metrics_request, "statement_deadline");
+	int			timeout_ms = pg_strtoint32(kpr_request_argument(metrics_request, "http_timeout_ms"));
+	int			kafka_timeout_ms = pg_strtoint32(kpr_request_argument(metrics_request, "kafka_timeout_ms"));
 
 	if (!http_exit_callback_registered)
 	{
@@ -242,14 +258,14 @@ kpr_metrics_http_client(int max_in_flight)
 		http_exit_callback_registered = true;
 	}
 	options.max_in_flight = max_in_flight;
-	options.connect_timeout_ms = Min(timeout_ms, kpr_session.request->kafka_timeout_ms);
+	options.connect_timeout_ms = Min(timeout_ms, kafka_timeout_ms);
 	options.request_timeout_ms = timeout_ms;
 	options.max_response_bytes = MAX_RESPONSE_BYTES;
 	options.ca_file = kpr_metrics_option("metrics_ca_file");
 	options.interrupted = interrupt_pending;
 	if (deadline_text != NULL)
 	{
-		TimestampTz deadline = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(deadline_text)));
+		TimestampTz deadline = pg_strtoint64(deadline_text);
 		long		remaining_ms = (deadline - GetCurrentTimestamp()) / 1000;
 
 		options.deadline_ms = kpr_http_now_ms() + Max(remaining_ms, 1);
@@ -310,7 +326,7 @@ kpr_metrics_body_excerpt(const KprHttpResult *result)
 void
 kpr_metrics_raise_http_error(const KprHttpResult *result, const char *service, const char *what)
 {
-	const char *server = kpr_session.request->server_name;
+	const char *server = metrics_request->server_name;
 	const char *key = kpr_metrics_option("metrics_api_key");
 
 	switch (result->status)
@@ -320,7 +336,7 @@ kpr_metrics_raise_http_error(const KprHttpResult *result, const char *service, c
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 						 errmsg("the %s of server \"%s\" refused the credentials of user \"%s\"%s%s%s",
-								service, server, kpr_session.request->user_name,
+								service, server, metrics_request->user_name,
 								key ? " (API key \"" : "", key ? key : "", key ? "\")" : ""),
 						 errdetail("HTTP 401: %s", kpr_metrics_body_excerpt(result)),
 						 errhint("Check metrics_api_key and metrics_api_secret in the user mapping.")));
@@ -328,7 +344,7 @@ kpr_metrics_raise_http_error(const KprHttpResult *result, const char *service, c
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("the %s of server \"%s\" refused %s to user \"%s\"",
-								service, server, what, kpr_session.request->user_name),
+								service, server, what, metrics_request->user_name),
 						 errdetail("HTTP 403: %s", kpr_metrics_body_excerpt(result)),
 						 errhint("The API key needs a metrics role (such as MetricsViewer) on the cluster, and the option \"cluster_id\" must name a cluster the key may read.")));
 			ereport(ERROR,
@@ -378,56 +394,4 @@ kpr_metrics_raise_http_error(const KprHttpResult *result, const char *service, c
 							   result->error, result->attempts)));
 	}
 	pg_unreachable();
-}
-
-/*
- * KPR_TASK_FETCH_METRICS: the Kafka cluster's topics (for zero rows of idle
- * topics, and Confluent's cluster id), then the source's numbers.
- */
-void
-kpr_metrics_fetch(void)
-{
-	KprMetricsWindow window;
-	const char *source = kpr_metrics_option("metrics_source");
-	const rd_kafka_metadata_topic_t **topics;
-	char	  **topic_names;
-	int			topic_count;
-	char	   *cluster_id;
-	KprTrafficTable *table;
-
-	window.first_day_ms = DatumGetInt64(DirectFunctionCall1(int8in,
-															CStringGetDatum(kpr_kafka_argument("first_day_ms"))));
-	window.days = pg_strtoint32(kpr_kafka_argument("days"));
-	window.end_ms = DatumGetInt64(DirectFunctionCall1(int8in,
-													  CStringGetDatum(kpr_kafka_argument("end_ms"))));
-
-	kpr_kafka_open(RD_KAFKA_PRODUCER);
-	topics = kpr_kafka_selected_topics(kpr_kafka_metadata(), &topic_count);
-	topic_names = palloc(sizeof(char *) * Max(topic_count, 1));
-	for (int i = 0; i < topic_count; i++)
-		topic_names[i] = pstrdup(topics[i]->topic);
-	cluster_id = rd_kafka_clusterid(kpr_session.client, 0);
-	if (cluster_id != NULL)
-	{
-		char	   *copy = pstrdup(cluster_id);
-
-		rd_kafka_mem_free(kpr_session.client, cluster_id);
-		cluster_id = copy;
-	}
-	/* the HTTP part needs no Kafka connection */
-	kpr_kafka_close();
-
-	table = kpr_traffic_create(&window);
-	if (source != NULL && strcmp(source, "confluent") == 0)
-		kpr_confluent_fetch(&window, table, cluster_id);
-	else if (source != NULL && strcmp(source, "prometheus") == 0)
-		kpr_prometheus_fetch(&window, table);
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("server \"%s\" has no metrics source to fetch from",
-						kpr_session.request->server_name),
-				 errhint("Set the server option \"metrics_source\" to 'confluent' or 'prometheus'; with 'sampling', use kpr.sample_topics.")));
-
-	send_rows(table, topic_names, topic_count);
 }

@@ -1,11 +1,12 @@
 /*
  * metrics.h
- *		kpr.fetch_metrics inside a worker: the per-topic, per-day traffic
- *		table every metrics source fills, and the HTTP client they share.
+ *		What the metrics sources of kpr.fetch_metrics share inside a worker:
+ *		the request, the per-topic, per-day traffic table every source fills,
+ *		and the HTTP client.
  *
  * A source (metrics_confluent.c, metrics_prometheus.c) fills a
  * KprTrafficTable with what its service reports and says which measures it
- * can report at all; metrics.c turns the table into rows: one per topic and
+ * can report at all; fetch_metrics.c turns the table into rows: one per topic and
  * day for every topic the Kafka cluster has (idle ones as zeros) and every
  * other topic the service reported, a measure the source cannot report as
  * NULL.  An error anywhere fails the whole call: no row leaves the worker
@@ -16,6 +17,7 @@
 #define KPR_METRICS_H
 
 #include "http.h"
+#include "worker.h"
 
 typedef enum KprMeasure
 {
@@ -38,6 +40,10 @@ typedef struct KprMetricsWindow
 
 typedef struct KprTrafficTable KprTrafficTable;
 
+/* The fetch_metrics request the sources serve: set once, by the task. */
+extern void kpr_metrics_begin(const KprRequest *request);
+extern const KprRequest *kpr_metrics_request(void);
+
 extern KprTrafficTable *kpr_traffic_create(const KprMetricsWindow *window);
 /* The source can report this measure: where it reported nothing, it is 0. */
 extern void kpr_traffic_provides(KprTrafficTable *table, KprMeasure measure);
@@ -47,6 +53,12 @@ extern void kpr_traffic_set(KprTrafficTable *table, const char *topic,
 /* Keep the larger of the stored value and this one. */
 extern void kpr_traffic_max(KprTrafficTable *table, const char *topic,
 							int64 time_ms, KprMeasure measure, double value);
+/*
+ * Send the table as rows: one per topic and day, for the cluster's topics
+ * and every other selected topic the source reported, sorted by topic.
+ */
+extern void kpr_traffic_send_rows(KprTrafficTable *table, char **cluster_topics,
+								  int cluster_topic_count);
 
 /* The shared HTTP client of a worker; freed on every exit path. */
 extern KprHttpClient *kpr_metrics_http_client(int max_in_flight);
@@ -64,8 +76,5 @@ extern void kpr_metrics_raise_http_error(const KprHttpResult *result,
 extern void kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 								const char *cluster_id);
 extern void kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table);
-
-/* Worker entry point for KPR_TASK_FETCH_METRICS. */
-extern void kpr_metrics_fetch(void);
 
 #endif							/* KPR_METRICS_H */

@@ -19,7 +19,6 @@
 #include "utils/datetime.h"
 
 #include "confluent_response.h"
-#include "kafka_session.h"
 #include "metrics.h"
 
 #define DEFAULT_METRICS_URL		"https://api.telemetry.confluent.cloud"
@@ -169,7 +168,7 @@ void
 kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 					const char *metadata_cluster_id)
 {
-	const char *server = kpr_session.request->server_name;
+	const char *server = kpr_metrics_request()->server_name;
 	const char *cluster_id = kpr_metrics_option("cluster_id");
 	const char *url_option = kpr_metrics_option("metrics_url");
 	char	   *base_url = pstrdup(url_option ? url_option : DEFAULT_METRICS_URL);
@@ -182,7 +181,7 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("the user mapping of user \"%s\" for server \"%s\" has no Confluent Cloud API key",
-						kpr_session.request->user_name, server),
+						kpr_metrics_request()->user_name, server),
 				 errhint("Add a Cloud API key with a metrics role: ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD metrics_api_key '...', ADD metrics_api_secret '...').",
 						 server)));
 	if (cluster_id == NULL)

@@ -40,7 +40,6 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "kafka_session.h"
 #include "metrics.h"
 #include "prometheus_promql.h"
 #include "prometheus_response.h"
@@ -288,7 +287,7 @@ check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow 
 			result->http_status != 429)
 		{
 			elog(DEBUG1, "Prometheus server of server \"%s\" has no runtimeinfo (HTTP %ld): retention not checked",
-				 kpr_session.request->server_name, result->http_status);
+				 kpr_metrics_request()->server_name, result->http_status);
 			kpr_metrics_http_done(result);
 			return;
 		}
@@ -300,7 +299,7 @@ check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow 
 	if (outcome != KPR_PROM_OK || kind != KPR_PROM_RETENTION_TIME)
 	{
 		elog(DEBUG1, "Prometheus server of server \"%s\": retention not checked (%s, \"%s\")",
-			 kpr_session.request->server_name, kpr_prom_outcome_name(outcome),
+			 kpr_metrics_request()->server_name, kpr_prom_outcome_name(outcome),
 			 outcome == KPR_PROM_OK ? retention : error.message);
 		return;
 	}
@@ -313,7 +312,7 @@ check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("first_day %s is older than the Prometheus server of server \"%s\" keeps",
-					day_text(window->first_day_ms), kpr_session.request->server_name),
+					day_text(window->first_day_ms), kpr_metrics_request()->server_name),
 			 errdetail("Its storage retention is \"%s\", so the oldest complete day it still has is %s.",
 					   retention, day_text(oldest_day_ms)),
 			 errhint("Ask for days from %s on; collect daily (see kpr.collect and pg_cron) to build a longer history.",
@@ -392,7 +391,7 @@ raise_if_api_error(const KprHttpResult *result, const PendingQuery *query)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_ERROR),
 			 errmsg("the Prometheus server of server \"%s\" rejected the %s query for %s: %s: %s",
-					kpr_session.request->server_name, query->plan->spec->what,
+					kpr_metrics_request()->server_name, query->plan->spec->what,
 					day_text(query->day_start_ms), error.error_type, error.message),
 			 errdetail("HTTP %ld for the query: %s", result->http_status, query->promql),
 			 strcmp(error.error_type, "timeout") == 0 ?
@@ -422,7 +421,7 @@ store_answer(const KprHttpResult *result, const PendingQuery *query, KprTrafficT
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Prometheus server of server \"%s\" rejected the %s query for %s: %s: %s",
-							kpr_session.request->server_name, spec->what,
+							kpr_metrics_request()->server_name, spec->what,
 							day_text(query->day_start_ms), error.error_type, error.message),
 					 errdetail("The query: %s", query->promql),
 					 query_hint(query)));
@@ -430,7 +429,7 @@ store_answer(const KprHttpResult *result, const PendingQuery *query, KprTrafficT
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Prometheus server of server \"%s\" answered the %s query for %s with something unusable",
-							kpr_session.request->server_name, spec->what, day_text(query->day_start_ms)),
+							kpr_metrics_request()->server_name, spec->what, day_text(query->day_start_ms)),
 					 errdetail("%s.  The query: %s", error.message, query->promql),
 					 outcome == KPR_PROM_MISSING_LABEL ?
 					 errhint("Every series must carry the topic's label \"%s\" (server option \"topic_label\"); a series without it is usually a broker-wide total, which %s!=\"\" filters out.",

@@ -19,7 +19,6 @@
 #include "postgres.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <librdkafka/rdkafka.h>
 
 #include "access/reloptions.h"
@@ -40,7 +39,7 @@
 
 #include "options.h"
 #include "prometheus_promql.h"
-#include "worker.h"
+#include "topic_filter.h"
 
 /* Where an option may be set: on the server, in a user mapping, or both. */
 #define KPR_ON_SERVER		(1 << 0)
@@ -185,61 +184,6 @@ trim_in_place(char *text)
 	while (end > text && isspace((unsigned char) end[-1]))
 		*--end = '\0';
 	return text;
-}
-
-/*
- * Comma-separated patterns over topic names: Kafka's topic characters plus
- * the wildcards '*' (any run) and '?' (one).  Also checks the topic_filter
- * argument of the kpr functions, hence "what" in the messages.
- */
-void
-kpr_check_topic_patterns(const char *what, const char *value, int sqlstate)
-{
-	const char *start = value;
-
-	for (;;)
-	{
-		size_t		length = strcspn(start, ",");
-		bool		blank = true;
-
-		for (const char *c = start; c < start + length; c++)
-		{
-			if (isspace((unsigned char) *c))
-				continue;
-			blank = false;
-			if (!isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
-				ereport(ERROR,
-						(errcode(sqlstate),
-						 errmsg("invalid character \"%c\" in %s", *c, what),
-						 errdetail("Topic names consist of letters, digits, '.', '_' and '-'; patterns may add the wildcards '*' and '?'.")));
-		}
-		if (blank)
-			ereport(ERROR,
-					(errcode(sqlstate),
-					 errmsg("%s contains an empty pattern", what),
-					 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.")));
-		if (start[length] == '\0')
-			break;
-		start += length + 1;
-	}
-}
-
-/* True when a topic name matches one of the comma-separated patterns. */
-bool
-kpr_topic_matches(const char *patterns, const char *topic)
-{
-	char	   *copy = pstrdup(patterns);
-	char	   *saveptr = NULL;
-	bool		matched = false;
-
-	for (char *pattern = strtok_r(copy, ",", &saveptr); pattern != NULL && !matched;
-		 pattern = strtok_r(NULL, ",", &saveptr))
-	{
-		/* the patterns hold no '[' or '\\' (checked above): plain globbing */
-		matched = fnmatch(trim_in_place(pattern), topic, 0) == 0;
-	}
-	pfree(copy);
-	return matched;
 }
 
 bool
@@ -701,50 +645,4 @@ has_suffix(const char *string, const char *suffix)
 
 	return string_length >= suffix_length &&
 		strcmp(string + string_length - suffix_length, suffix) == 0;
-}
-
-/*
- * Resolve a server for a call: it must exist, belong to this wrapper and be
- * usable by the current role, which needs a user mapping for it (its own or
- * PUBLIC's; an empty one suffices for clusters without authentication).  The
- * request gets the server's options followed by the mapping's, so mapping
- * options win where both set one.
- */
-void
-kpr_resolve_server(const char *server_name, KprRequest *request)
-{
-	ForeignServer *server = GetForeignServerByName(server_name, false);
-	ForeignDataWrapper *wrapper = GetForeignDataWrapper(server->fdwid);
-	Oid			user_id = GetUserId();
-	AclResult	acl;
-	UserMapping *mapping;
-
-	if (strcmp(wrapper->fdwname, "kafka_partition_recommender") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("server \"%s\" does not belong to the foreign-data wrapper kafka_partition_recommender",
-						server_name)));
-
-	acl = pg_foreign_server_aclcheck(server->serverid, user_id, ACL_USAGE);
-	if (acl != ACLCHECK_OK)
-		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
-
-	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(user_id),
-							   ObjectIdGetDatum(server->serverid)) &&
-		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							   ObjectIdGetDatum(server->serverid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("role \"%s\" has no user mapping for server \"%s\"",
-						GetUserNameFromId(user_id, false), server_name),
-				 errhint("Create one, with the credentials the cluster needs: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (...); an empty one is enough for a cluster without authentication.",
-						 quote_identifier(server_name))));
-	mapping = GetUserMapping(user_id, server->serverid);
-
-	request->server_name = pstrdup(server->servername);
-	request->user_name = GetUserNameFromId(user_id, false);
-	request->options = list_concat(list_copy(server->options), mapping->options);
-	request->database_id = MyDatabaseId;
-	/* the worker logs in as the session user: the current one may be NOLOGIN */
-	request->user_id = GetSessionUserId();
 }

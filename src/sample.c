@@ -53,6 +53,7 @@
 
 #include "kafka_session.h"
 #include "sample_plan.h"
+#include "task_entries.h"
 
 #define MS_PER_HOUR		INT64CONST(3600000)
 #define MS_PER_DAY		INT64CONST(86400000)
@@ -411,7 +412,7 @@ read_round(SampleJob *job, int sample_day)
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Kafka cluster of server \"%s\" did not deliver records of %d partition(s) within %d ms",
 							kpr_session.request->server_name, waiting,
-							kpr_session.request->kafka_timeout_ms),
+							kpr_session.kafka_timeout_ms),
 					 errhint("The brokers answer but are slow to serve fetches; raise kpr.kafka_timeout.")));
 		}
 		if (message == NULL)
@@ -841,7 +842,7 @@ send_rows(SampleJob *job)
 }
 
 void
-kpr_kafka_sample_topics(void)
+kpr_task_sample_topics(const KprRequest *request)
 {
 	SampleJob	job = {0};
 	const rd_kafka_metadata_t *metadata;
@@ -851,12 +852,12 @@ kpr_kafka_sample_topics(void)
 	int64		today_ms;
 	int			p = 0;
 
-	job.days = pg_strtoint32(kpr_kafka_argument("days"));
-	job.max_records = pg_strtoint32(kpr_kafka_argument("max_records_per_partition"));
+	job.days = pg_strtoint32(kpr_request_argument(request, "days"));
+	job.max_records = pg_strtoint32(kpr_request_argument(request, "max_records_per_partition"));
 	today_ms = unix_now_ms() / MS_PER_DAY * MS_PER_DAY;	/* this UTC midnight */
 	job.first_midnight_ms = today_ms - job.days * MS_PER_DAY;
 
-	kpr_kafka_open(RD_KAFKA_CONSUMER);
+	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
 	metadata = kpr_kafka_metadata();
 	job.topics = kpr_kafka_selected_topics(metadata, &job.topic_count);
 	job.retention_ms = kpr_kafka_topic_retention(job.topics, job.topic_count);
@@ -929,4 +930,5 @@ kpr_kafka_sample_topics(void)
 		 kpr_session.request->server_name, job.topic_count, job.partition_count,
 		 job.boundaries_per_day == 24 ? "broker" : "timestamp search",
 		 job.records_read[0], job.records_read[1]);
+	kpr_kafka_close();
 }

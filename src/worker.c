@@ -21,11 +21,16 @@
  * After a normal finish the backend waits for the worker to exit, so its
  * slot is free before the call returns.
  *
- * The worker connects to the caller's database only so that it appears in
- * pg_stat_activity (and pg_terminate_backend reaches it); it never reads the
- * database.  At most kpr.max_workers run at once, cluster-wide: each worker
- * holds one of that many session-level advisory lock slots, released by the
- * lock manager however the process exits.
+ * The worker connects to the caller's database so that it appears in
+ * pg_stat_activity (and pg_terminate_backend reaches it); this file never
+ * reads the database, and of the tasks only the run log writes to it
+ * (record_run.c).  At most kpr.max_workers run at once, cluster-wide: each
+ * worker holds one of that many session-level advisory lock slots, released
+ * by the lock manager however the process exits.
+ *
+ * The task.  The request names its entry point, a function of this library
+ * that the worker looks up with load_external_function() and calls with the
+ * request; tasks.c lists them.
  */
 #include "postgres.h"
 
@@ -51,8 +56,6 @@
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
 
-#include "kafka.h"
-#include "run_log.h"
 #include "worker.h"
 
 #define KPR_SHM_MAGIC		0x6b707231	/* "kpr1" */
@@ -123,12 +126,12 @@ get_pairs(StringInfo buffer)
 static void
 serialize_request(StringInfo buffer, const KprRequest *request)
 {
-	pq_sendint32(buffer, request->task);
+	put_text(buffer, request->task);
+	put_text(buffer, request->entry_point);
 	put_text(buffer, request->server_name);
 	put_text(buffer, request->user_name);
 	put_pairs(buffer, request->options);
 	put_pairs(buffer, request->arguments);
-	pq_sendint32(buffer, request->kafka_timeout_ms);
 	pq_sendint32(buffer, request->max_workers);
 	pq_sendint32(buffer, request->client_min_messages);
 	pq_sendint32(buffer, request->database_id);
@@ -138,35 +141,16 @@ serialize_request(StringInfo buffer, const KprRequest *request)
 static void
 deserialize_request(StringInfo buffer, KprRequest *request)
 {
-	request->task = pq_getmsgint(buffer, 4);
+	request->task = get_text(buffer);
+	request->entry_point = get_text(buffer);
 	request->server_name = get_text(buffer);
 	request->user_name = get_text(buffer);
 	request->options = get_pairs(buffer);
 	request->arguments = get_pairs(buffer);
-	request->kafka_timeout_ms = pq_getmsgint(buffer, 4);
 	request->max_workers = pq_getmsgint(buffer, 4);
 	request->client_min_messages = pq_getmsgint(buffer, 4);
 	request->database_id = pq_getmsgint(buffer, 4);
 	request->user_id = pq_getmsgint(buffer, 4);
-}
-
-const char *
-kpr_task_name(KprTask task)
-{
-	switch (task)
-	{
-		case KPR_TASK_LIST_TOPICS:
-			return "list_topics";
-		case KPR_TASK_SAMPLE_TOPICS:
-			return "sample_topics";
-		case KPR_TASK_FETCH_METRICS:
-			return "fetch_metrics";
-		case KPR_TASK_CLUSTER_INFO:
-			return "cluster_info";
-		case KPR_TASK_RECORD_RUN:
-			return "recording a collect run";
-	}
-	return "unknown task";
 }
 
 void
@@ -176,13 +160,13 @@ kpr_request_add_argument(KprRequest *request, const char *name, char *value)
 								 makeDefElem(pstrdup(name), (Node *) makeString(value), -1));
 }
 
-const char *
-kpr_request_get(List *pairs, const char *name)
+/* The last occurrence of name in pairs: user mapping options follow server options. */
+static const char *
+last_value(List *pairs, const char *name)
 {
 	ListCell   *cell;
 	const char *value = NULL;
 
-	/* the last occurrence wins: user mapping options follow server options */
 	foreach(cell, pairs)
 	{
 		DefElem    *pair = lfirst_node(DefElem, cell);
@@ -191,6 +175,18 @@ kpr_request_get(List *pairs, const char *name)
 			value = strVal(pair->arg);
 	}
 	return value;
+}
+
+const char *
+kpr_request_option(const KprRequest *request, const char *name)
+{
+	return last_value(request->options, name);
+}
+
+const char *
+kpr_request_argument(const KprRequest *request, const char *name)
+{
+	return last_value(request->arguments, name);
 }
 
 /* --- backend side ------------------------------------------------------- */
@@ -427,6 +423,7 @@ kpr_worker_main(Datum main_arg)
 	char	   *request_space;
 	StringInfoData encoded;
 	KprRequest	request;
+	KprTaskFunction task;
 	StringInfoData done;
 
 	/* never keep bgworker_die: it exits from inside the signal handler */
@@ -470,14 +467,12 @@ kpr_worker_main(Datum main_arg)
 
 	claim_worker_slot(request.max_workers);
 	pgstat_report_activity(STATE_RUNNING,
-						   psprintf("%s on server %s",
-									kpr_task_name(request.task),
-									request.server_name));
+						   psprintf("%s on server %s", request.task, request.server_name));
 
-	if (request.task == KPR_TASK_RECORD_RUN)
-		kpr_run_log_execute(&request);
-	else
-		kpr_kafka_run(&request);
+	/* the library that started this worker, as parallel.c finds its entry points */
+	task = (KprTaskFunction) load_external_function(MyBgworkerEntry->bgw_library_name,
+													request.entry_point, true, NULL);
+	task(&request);
 
 	pq_beginmessage(&done, KPR_MESSAGE_DONE);
 	pq_endmessage(&done);

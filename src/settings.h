@@ -1,0 +1,25 @@
+/*
+ * settings.h
+ *		The kpr.* configuration parameters (defined in kpr.c).  They are read
+ *		in the calling backend; a worker gets their values through its
+ *		request (tasks.c puts them there).
+ */
+#ifndef KPR_SETTINGS_H
+#define KPR_SETTINGS_H
+
+extern int	kpr_max_workers;
+extern int	kpr_kafka_timeout_ms;
+extern int	kpr_http_timeout_ms;
+extern int	kpr_offset_search;
+
+typedef enum KprOffsetSearch
+{
+	KPR_OFFSET_SEARCH_AUTO,
+	KPR_OFFSET_SEARCH_BROKER,
+	KPR_OFFSET_SEARCH_BINARY
+} KprOffsetSearch;
+
+/* kpr.offset_search as text: "auto", "broker" or "binary" */
+extern const char *kpr_offset_search_name(void);
+
+#endif							/* KPR_SETTINGS_H */
