@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "kpr_time.h"
 #include "settings.h"
 #include "tasks.h"
 #include "topic_filter.h"
@@ -25,7 +26,6 @@ PG_FUNCTION_INFO_V1(kpr_sample_topics);
 PG_FUNCTION_INFO_V1(kpr_fetch_metrics);
 PG_FUNCTION_INFO_V1(kpr_cluster_info);
 
-#define MS_PER_DAY		INT64CONST(86400000)
 /* days the Confluent Metrics API keeps: today and the 6 complete days before */
 #define CONFLUENT_RETENTION_DAYS	7
 
@@ -112,12 +112,7 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 static char *
 date_text(DateADT day)
 {
-	int			year,
-				month,
-				mday;
-
-	j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
-	return psprintf("%04d-%02d-%02d", year, month, mday);
+	return kpr_day_text(day * KPR_MS_PER_DAY + KPR_POSTGRES_EPOCH_UNIX_MS);
 }
 
 /*
@@ -137,7 +132,6 @@ kpr_fetch_metrics(PG_FUNCTION_ARGS)
 	DateADT		first_day;
 	DateADT		last_day;
 	const char *source = kpr_request_option(request, "metrics_source");
-	int64		epoch_ms = (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
 	int64		end_ms;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -180,8 +174,8 @@ kpr_fetch_metrics(PG_FUNCTION_ARGS)
 						   CONFLUENT_RETENTION_DAYS, date_text(today - CONFLUENT_RETENTION_DAYS + 1)),
 				 errhint("Collect daily (see kpr.collect and pg_cron) to build a longer history.")));
 
-	end_ms = Min((last_day + 1) * MS_PER_DAY, now / 1000) + epoch_ms;
-	kpr_request_add_argument(request, "first_day_ms", psprintf(INT64_FORMAT, first_day * MS_PER_DAY + epoch_ms));
+	end_ms = Min((last_day + 1) * KPR_MS_PER_DAY, now / 1000) + KPR_POSTGRES_EPOCH_UNIX_MS;
+	kpr_request_add_argument(request, "first_day_ms", psprintf(INT64_FORMAT, first_day * KPR_MS_PER_DAY + KPR_POSTGRES_EPOCH_UNIX_MS));
 	kpr_request_add_argument(request, "days", psprintf("%d", last_day - first_day + 1));
 	kpr_request_add_argument(request, "end_ms", psprintf(INT64_FORMAT, end_ms));
 	kpr_request_add_argument(request, "http_timeout_ms", psprintf("%d", kpr_http_timeout_ms));

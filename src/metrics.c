@@ -17,10 +17,10 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
+#include "kpr_time.h"
 #include "metrics.h"
 #include "topic_filter.h"
 
-#define MS_PER_DAY		INT64CONST(86400000)
 /* Kafka topic names are at most 249 bytes */
 #define TOPIC_KEY_SIZE	256
 /* the largest response a metrics service may send (one page of a query) */
@@ -117,7 +117,7 @@ traffic_slot(KprTrafficTable *table, const char *topic, int64 time_ms, KprMeasur
 
 	if (time_ms < table->window.first_day_ms)
 		return NULL;
-	day = (time_ms - table->window.first_day_ms) / MS_PER_DAY;
+	day = (time_ms - table->window.first_day_ms) / KPR_MS_PER_DAY;
 	if (day >= table->window.days || strlen(topic) >= TOPIC_KEY_SIZE)
 		return NULL;
 	entry = traffic_entry(table, topic);
@@ -190,16 +190,8 @@ kpr_traffic_send_rows(KprTrafficTable *table, char **cluster_topics, int cluster
 		for (int day = 0; day < table->window.days; day++)
 		{
 			const char *values[2 + KPR_MEASURE_COUNT];
-			char		day_text[16];
-			int			year,
-						month,
-						mday;
-
-			j2date(UNIX_EPOCH_JDATE + (int) (table->window.first_day_ms / MS_PER_DAY) + day,
-				   &year, &month, &mday);
-			snprintf(day_text, sizeof(day_text), "%04d-%02d-%02d", year, month, mday);
 			values[0] = names[i];
-			values[1] = day_text;
+			values[1] = kpr_day_text(table->window.first_day_ms + day * KPR_MS_PER_DAY);
 			for (int m = 0; m < KPR_MEASURE_COUNT; m++)
 			{
 				double		value = entry && entry->selected ?
@@ -244,8 +236,8 @@ kpr_metrics_option(const char *name)
  * deadline the statement's (statement_timeout), TLS verified against the
  * system's CAs or the server's metrics_ca_file.
  */
-KprHttpClient *
-kpr_metrics_http_client(int max_in_flight)
+void
+kpr_metrics_http_start(int max_in_flight)
 {
 	KprHttpOptions options = {0};
 	const char *deadline_text = kpr_request_argument(metrics_request, "statement_deadline");
@@ -275,7 +267,29 @@ kpr_metrics_http_client(int max_in_flight)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	return http_client;
+}
+
+/* The engine stopped for an interrupt: end the call (an interrupt that did not end the worker still does). */
+static void
+raise_if_interrupted(void)
+{
+	if (!kpr_http_client_interrupted(http_client))
+		return;
+	CHECK_FOR_INTERRUPTS();
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("canceling the metrics requests because of an interrupt")));
+}
+
+void
+kpr_metrics_http_submit(const KprHttpRequest *request)
+{
+	if (kpr_http_submit(http_client, request))
+		return;
+	raise_if_interrupted();
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("out of memory")));
 }
 
 /*
@@ -287,15 +301,25 @@ kpr_metrics_http_next(void)
 {
 	Assert(http_result == NULL);
 	http_result = kpr_http_next_done(http_client);
-	if (http_result == NULL && kpr_http_client_interrupted(http_client))
-	{
-		CHECK_FOR_INTERRUPTS();
-		/* an interrupt that did not end the worker still ends the call */
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("canceling the metrics requests because of an interrupt")));
-	}
+	if (http_result == NULL)
+		raise_if_interrupted();
 	return http_result;
+}
+
+char *
+kpr_metrics_base_url(const char *default_url)
+{
+	const char *option = kpr_metrics_option("metrics_url");
+	char	   *url;
+	size_t		length;
+
+	if (option == NULL && default_url == NULL)
+		return NULL;
+	url = pstrdup(option ? option : default_url);
+	length = strlen(url);
+	if (length > 0 && url[length - 1] == '/')
+		url[length - 1] = '\0';
+	return url;
 }
 
 void

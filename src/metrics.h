@@ -60,12 +60,16 @@ extern void kpr_traffic_max(KprTrafficTable *table, const char *topic,
 extern void kpr_traffic_send_rows(KprTrafficTable *table, char **cluster_topics,
 								  int cluster_topic_count);
 
-/* The shared HTTP client of a worker; freed on every exit path. */
-extern KprHttpClient *kpr_metrics_http_client(int max_in_flight);
+/* Start the worker's HTTP client; it is freed on every exit path. */
+extern void kpr_metrics_http_start(int max_in_flight);
+/* Submit to that client; an interrupt or no memory ends the call. */
+extern void kpr_metrics_http_submit(const KprHttpRequest *request);
 extern KprHttpResult *kpr_metrics_http_next(void);
 extern void kpr_metrics_http_done(KprHttpResult *result);
 /* The server option or the user mapping option, or NULL. */
 extern const char *kpr_metrics_option(const char *name);
+/* metrics_url (else default_url, else NULL) without one trailing slash. */
+extern char *kpr_metrics_base_url(const char *default_url);
 /* A short excerpt of a response body for an errdetail (never credentials). */
 extern char *kpr_metrics_body_excerpt(const KprHttpResult *result);
 /* An error for a request that did not succeed; what names the request. */

@@ -17,8 +17,10 @@
 
 #include "lib/stringinfo.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 
 #include "confluent_response.h"
+#include "kpr_time.h"
 #include "metrics.h"
 
 #define DEFAULT_METRICS_URL		"https://api.telemetry.confluent.cloud"
@@ -58,29 +60,12 @@ format_utc(int64 ms)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
-	TimestampTz timestamp = (ms - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * 86400000) * 1000;
+	TimestampTz timestamp = kpr_unix_ms_to_timestamptz(ms);
 
 	if (timestamp2tm(timestamp, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
 	return psprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",
 					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* JSON string contents; cluster ids are words, but be exact anyway. */
-static void
-append_json_string(StringInfo buffer, const char *text)
-{
-	appendStringInfoChar(buffer, '"');
-	for (const char *c = text; *c; c++)
-	{
-		if (*c == '"' || *c == '\\')
-			appendStringInfo(buffer, "\\%c", *c);
-		else if ((unsigned char) *c < 0x20)
-			appendStringInfo(buffer, "\\u%04x", (unsigned char) *c);
-		else
-			appendStringInfoChar(buffer, *c);
-	}
-	appendStringInfoChar(buffer, '"');
 }
 
 static char *
@@ -94,7 +79,8 @@ query_body(const char *metric, const char *granularity, const char *cluster_id,
 					 "{\"aggregations\":[{\"metric\":\"io.confluent.kafka.server/%s\"}],"
 					 "\"filter\":{\"field\":\"resource.kafka.id\",\"op\":\"EQ\",\"value\":",
 					 metric);
-	append_json_string(&body, cluster_id);
+	/* cluster ids are words, but quote them as JSON anyway */
+	escape_json(&body, cluster_id);
 	appendStringInfo(&body,
 					 "},\"granularity\":\"%s\",\"group_by\":[\"metric.topic\"],"
 					 "\"intervals\":[\"%s\"],\"limit\":%d,\"format\":\"FLAT\"}",
@@ -116,7 +102,7 @@ append_url_encoded(StringInfo buffer, const char *text)
 }
 
 static void
-submit_page(KprHttpClient *client, const char *base_url, ConfluentQuery *query,
+submit_page(const char *base_url, ConfluentQuery *query,
 			const char *page_token)
 {
 	static const char *const headers[] = {"Content-Type: application/json", "Accept: application/json"};
@@ -139,10 +125,7 @@ submit_page(KprHttpClient *client, const char *base_url, ConfluentQuery *query,
 	request.username = kpr_metrics_option("metrics_api_key");
 	request.password = kpr_metrics_option("metrics_api_secret");
 	request.cookie = query;
-	if (!kpr_http_submit(client, &request))
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
+	kpr_metrics_http_submit(&request);
 	pfree(url.data);
 }
 
@@ -170,10 +153,8 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 {
 	const char *server = kpr_metrics_request()->server_name;
 	const char *cluster_id = kpr_metrics_option("cluster_id");
-	const char *url_option = kpr_metrics_option("metrics_url");
-	char	   *base_url = pstrdup(url_option ? url_option : DEFAULT_METRICS_URL);
+	char	   *base_url = kpr_metrics_base_url(DEFAULT_METRICS_URL);
 	ConfluentQuery *queries = palloc0(sizeof(ConfluentQuery) * lengthof(query_plan));
-	KprHttpClient *client;
 	KprHttpResult *result;
 	char	   *interval;
 
@@ -192,8 +173,6 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 				 errmsg("the cluster id of server \"%s\" is unknown", server),
 				 errdetail("The Kafka cluster's metadata did not name one."),
 				 errhint("Set the server option \"cluster_id\" (lkc-...).")));
-	if (base_url[0] != '\0' && base_url[strlen(base_url) - 1] == '/')
-		base_url[strlen(base_url) - 1] = '\0';
 
 	for (int m = 0; m < KPR_MEASURE_COUNT; m++)
 		kpr_traffic_provides(table, m);
@@ -203,7 +182,7 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 	interval = psprintf("%s/%s", format_utc(window->first_day_ms),
 						format_utc(window->end_ms - window->end_ms % 60000));
 
-	client = kpr_metrics_http_client(REQUESTS_IN_FLIGHT);
+	kpr_metrics_http_start(REQUESTS_IN_FLIGHT);
 	for (int q = 0; q < (int) lengthof(query_plan); q++)
 	{
 		queries[q].metric = query_plan[q].metric;
@@ -211,7 +190,7 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 		queries[q].measure = query_plan[q].measure;
 		queries[q].table = table;
 		queries[q].body = query_body(queries[q].metric, queries[q].granularity, cluster_id, interval);
-		submit_page(client, base_url, &queries[q], NULL);
+		submit_page(base_url, &queries[q], NULL);
 	}
 
 	while ((result = kpr_metrics_http_next()) != NULL)
@@ -229,7 +208,7 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 			query->restarted = true;
 			query->pages = 0;
 			kpr_metrics_http_done(result);
-			submit_page(client, base_url, query, NULL);
+			submit_page(base_url, query, NULL);
 			continue;
 		}
 		if (result->status != KPR_HTTP_OK)
@@ -257,7 +236,7 @@ kpr_confluent_fetch(const KprMetricsWindow *window, KprTrafficTable *table,
 						(errcode(ERRCODE_FDW_REPLY_HANDLE),
 						 errmsg("the %s of server \"%s\" sent more than %d pages for %s",
 								SERVICE, server, MAX_PAGES_PER_QUERY, describe_query(query))));
-			submit_page(client, base_url, query, token);
+			submit_page(base_url, query, token);
 		}
 	}
 	elog(DEBUG1, "%s on server %s: pages per query: %d %d %d %d %d %d",

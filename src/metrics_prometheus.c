@@ -40,11 +40,11 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
+#include "kpr_time.h"
 #include "metrics.h"
 #include "prometheus_promql.h"
 #include "prometheus_response.h"
 
-#define MS_PER_DAY		INT64CONST(86400000)
 #define SERVICE			"Prometheus server"
 /* concurrent queries: enough to hide latency, few enough for a shared server */
 #define MAX_IN_FLIGHT	4
@@ -127,24 +127,6 @@ take_text(char *text)
 	return copy;
 }
 
-static char *
-day_text(int64 unix_ms)
-{
-	int			year,
-				month,
-				mday;
-
-	j2date(UNIX_EPOCH_JDATE + (int) (unix_ms / MS_PER_DAY), &year, &month, &mday);
-	return psprintf("%04d-%02d-%02d", year, month, mday);
-}
-
-static int64
-now_unix_ms(void)
-{
-	return GetCurrentTimestamp() / 1000 +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
-}
-
 /* Decide where each measure comes from (see options.c for the rules). */
 static void
 plan_measures(MeasurePlan *plans)
@@ -206,29 +188,22 @@ build_promql(const MeasurePlan *plan, int64 range_seconds)
 	return take_text(kpr_promql_total(plan->selector, topic_label, range));
 }
 
-/* The base URL: metrics_url without one trailing slash. */
+/* The base URL: metrics_url, which Prometheus has no default for. */
 static char *
 base_url(void)
 {
-	const char *option = kpr_metrics_option("metrics_url");
-	char	   *url;
-	size_t		length;
+	char	   *url = kpr_metrics_base_url(NULL);
 
-	if (option == NULL)
+	if (url == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("metrics_source \"prometheus\" needs the option \"metrics_url\""),
 				 errhint("Set it to the Prometheus server's base URL, for example 'http://prometheus:9090'.")));
-	url = pstrdup(option);
-	length = strlen(url);
-
-	if (length > 0 && url[length - 1] == '/')
-		url[length - 1] = '\0';
 	return url;
 }
 
 static void
-submit(KprHttpClient *client, const char *url, void *cookie)
+submit(const char *url, void *cookie)
 {
 	KprHttpRequest request = {0};
 	const char *key = kpr_metrics_option("metrics_api_key");
@@ -243,19 +218,7 @@ submit(KprHttpClient *client, const char *url, void *cookie)
 		request.username = key;
 		request.password = secret ? secret : "";
 	}
-	if (!kpr_http_submit(client, &request))
-	{
-		if (kpr_http_client_interrupted(client))
-		{
-			CHECK_FOR_INTERRUPTS();
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("canceling the metrics requests because of an interrupt")));
-		}
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	}
+	kpr_metrics_http_submit(&request);
 }
 
 /*
@@ -264,7 +227,7 @@ submit(KprHttpClient *client, const char *url, void *cookie)
  * retention text is not understood is not checked.
  */
 static void
-check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow *window)
+check_retention(const char *base, const KprMetricsWindow *window)
 {
 	KprHttpResult *result;
 	KprPromRetentionKind kind = KPR_PROM_RETENTION_UNKNOWN;
@@ -275,7 +238,7 @@ check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow 
 	int64		oldest_ms;
 	int64		oldest_day_ms;
 
-	submit(client, psprintf("%s/api/v1/status/runtimeinfo", base), NULL);
+	submit(psprintf("%s/api/v1/status/runtimeinfo", base), NULL);
 	result = kpr_metrics_http_next();
 	if (result == NULL)
 		elog(ERROR, "the runtimeinfo request of the Prometheus source got no result");
@@ -304,19 +267,19 @@ check_retention(KprHttpClient *client, const char *base, const KprMetricsWindow 
 		return;
 	}
 
-	oldest_ms = now_unix_ms() - (int64) seconds * 1000;
+	oldest_ms = kpr_unix_now_ms() - (int64) seconds * 1000;
 	if (window->first_day_ms >= oldest_ms)
 		return;
 	/* the first midnight at or after the oldest sample kept */
-	oldest_day_ms = (oldest_ms + MS_PER_DAY - 1) / MS_PER_DAY * MS_PER_DAY;
+	oldest_day_ms = (oldest_ms + KPR_MS_PER_DAY - 1) / KPR_MS_PER_DAY * KPR_MS_PER_DAY;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("first_day %s is older than the Prometheus server of server \"%s\" keeps",
-					day_text(window->first_day_ms), kpr_metrics_request()->server_name),
+					kpr_day_text(window->first_day_ms), kpr_metrics_request()->server_name),
 			 errdetail("Its storage retention is \"%s\", so the oldest complete day it still has is %s.",
-					   retention, day_text(oldest_day_ms)),
+					   retention, kpr_day_text(oldest_day_ms)),
 			 errhint("Ask for days from %s on; collect daily (see kpr.collect and pg_cron) to build a longer history.",
-					 day_text(oldest_day_ms))));
+					 kpr_day_text(oldest_day_ms))));
 }
 
 /* The parser's callback: copies, never ereports (see prometheus_response.h). */
@@ -371,6 +334,29 @@ query_hint(const PendingQuery *query)
 				   query->plan->spec->metric_option, query->plan->spec->query_option);
 }
 
+/*
+ * The server refused a query and said why (an API error document); the
+ * HTTP status, when the refusal came as one, is in the detail.
+ */
+static void raise_rejected(const PendingQuery *query, const KprPromError *error,
+						   long http_status) pg_attribute_noreturn();
+
+static void
+raise_rejected(const PendingQuery *query, const KprPromError *error, long http_status)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("the Prometheus server of server \"%s\" rejected the %s query for %s: %s: %s",
+					kpr_metrics_request()->server_name, query->plan->spec->what,
+					kpr_day_text(query->day_start_ms), error->error_type, error->message),
+			 http_status > 0 ?
+			 errdetail("HTTP %ld for the query: %s", http_status, query->promql) :
+			 errdetail("The query: %s", query->promql),
+			 strcmp(error->error_type, "timeout") == 0 ?
+			 errhint("The query took longer than the Prometheus server allows (its --query.timeout).") :
+			 query_hint(query)));
+}
+
 /* Raise a clear error for a query the server refused, if it says why. */
 static void
 raise_if_api_error(const KprHttpResult *result, const PendingQuery *query)
@@ -388,15 +374,7 @@ raise_if_api_error(const KprHttpResult *result, const PendingQuery *query)
 		return;
 	}
 	free_collected(&unused);
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_ERROR),
-			 errmsg("the Prometheus server of server \"%s\" rejected the %s query for %s: %s: %s",
-					kpr_metrics_request()->server_name, query->plan->spec->what,
-					day_text(query->day_start_ms), error.error_type, error.message),
-			 errdetail("HTTP %ld for the query: %s", result->http_status, query->promql),
-			 strcmp(error.error_type, "timeout") == 0 ?
-			 errhint("The query took longer than the Prometheus server allows (its --query.timeout).") :
-			 query_hint(query)));
+	raise_rejected(query, &error, result->http_status);
 }
 
 /* Store one successful answer in the table. */
@@ -418,18 +396,12 @@ store_answer(const KprHttpResult *result, const PendingQuery *query, KprTrafficT
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
 		if (outcome == KPR_PROM_API_ERROR)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("the Prometheus server of server \"%s\" rejected the %s query for %s: %s: %s",
-							kpr_metrics_request()->server_name, spec->what,
-							day_text(query->day_start_ms), error.error_type, error.message),
-					 errdetail("The query: %s", query->promql),
-					 query_hint(query)));
+			raise_rejected(query, &error, 0);
 		if (outcome != KPR_PROM_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Prometheus server of server \"%s\" answered the %s query for %s with something unusable",
-							kpr_metrics_request()->server_name, spec->what, day_text(query->day_start_ms)),
+							kpr_metrics_request()->server_name, spec->what, kpr_day_text(query->day_start_ms)),
 					 errdetail("%s.  The query: %s", error.message, query->promql),
 					 outcome == KPR_PROM_MISSING_LABEL ?
 					 errhint("Every series must carry the topic's label \"%s\" (server option \"topic_label\"); a series without it is usually a broker-wide total, which %s!=\"\" filters out.",
@@ -437,7 +409,7 @@ store_answer(const KprHttpResult *result, const PendingQuery *query, KprTrafficT
 					 query_hint(query)));
 		if (nan_count > 0)
 			elog(DEBUG1, "the %s query for %s returned NaN for %d topic(s): taken as no value",
-				 spec->what, day_text(query->day_start_ms), nan_count);
+				 spec->what, kpr_day_text(query->day_start_ms), nan_count);
 
 		/* one series per topic: a second one would silently replace the first */
 		qsort(collected.samples, collected.count, sizeof(CollectedSample), compare_samples);
@@ -449,14 +421,14 @@ store_answer(const KprHttpResult *result, const PendingQuery *query, KprTrafficT
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_ERROR),
 						 errmsg("the %s query for %s returned more than one series for topic \"%s\"",
-								spec->what, day_text(query->day_start_ms), sample->topic),
+								spec->what, kpr_day_text(query->day_start_ms), sample->topic),
 						 errdetail("The query: %s", query->promql),
 						 errhint("Aggregate to one series per topic, as in sum by (%s) (...).", topic_label)));
 			if (sample->value < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_ERROR),
 						 errmsg("the %s query for %s returned a negative value for topic \"%s\": %g",
-								spec->what, day_text(query->day_start_ms), sample->topic, sample->value),
+								spec->what, kpr_day_text(query->day_start_ms), sample->topic, sample->value),
 						 errdetail("The query: %s", query->promql),
 						 query_hint(query)));
 			if (spec->peak)
@@ -476,7 +448,6 @@ void
 kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 {
 	MeasurePlan plans[MEASURE_SPEC_COUNT];
-	KprHttpClient *client;
 	KprHttpResult *result;
 	char	   *base = base_url();
 
@@ -490,13 +461,13 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 				 errdetail("As a Prometheus label name, %s.", kpr_promql_check_label(topic_label))));
 	plan_measures(plans);
 
-	client = kpr_metrics_http_client(MAX_IN_FLIGHT);
-	check_retention(client, base, window);
+	kpr_metrics_http_start(MAX_IN_FLIGHT);
+	check_retention(base, window);
 
 	for (int day = 0; day < window->days; day++)
 	{
-		int64		day_start_ms = window->first_day_ms + day * MS_PER_DAY;
-		int64		day_end_ms = day_start_ms + MS_PER_DAY;
+		int64		day_start_ms = window->first_day_ms + day * KPR_MS_PER_DAY;
+		int64		day_end_ms = day_start_ms + KPR_MS_PER_DAY;
 		int64		evaluate_at = Min(day_end_ms, window->end_ms) / 1000;
 		int64		range_seconds = evaluate_at - day_start_ms / 1000;
 
@@ -513,8 +484,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 			query->plan = &plans[i];
 			query->day_start_ms = day_start_ms;
 			query->promql = build_promql(&plans[i], range_seconds);
-			submit(client,
-				   psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
+			submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
 							base, take_text(kpr_promql_url_encode(query->promql)), evaluate_at),
 				   query);
 
@@ -526,8 +496,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 				latest->plan = &plans[i];
 				latest->day_start_ms = day_start_ms;
 				latest->promql = psprintf("sum by (%s) (rate(%s[5m]))", topic_label, plans[i].selector);
-				submit(client,
-					   psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
+				submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
 								base, take_text(kpr_promql_url_encode(latest->promql)), evaluate_at),
 					   latest);
 			}
@@ -543,7 +512,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 			raise_if_api_error(result, query);
 			kpr_metrics_raise_http_error(result, SERVICE,
 										 psprintf("the %s query for %s", query->plan->spec->what,
-												  day_text(query->day_start_ms)));
+												  kpr_day_text(query->day_start_ms)));
 		}
 		store_answer(result, query, table);
 		kpr_metrics_http_done(result);

@@ -52,11 +52,11 @@
 #include "utils/timestamp.h"
 
 #include "kafka_session.h"
+#include "kpr_time.h"
 #include "sample_plan.h"
 #include "task_entries.h"
 
 #define MS_PER_HOUR		INT64CONST(3600000)
-#define MS_PER_DAY		INT64CONST(86400000)
 /* offsets_for_times answer for "no such record" or "cannot say" */
 #define OFFSET_UNKNOWN	INT64CONST(-1)
 
@@ -99,18 +99,11 @@ typedef struct SampleJob
 	bool		assigned;		/* the consumer holds every partition */
 } SampleJob;
 
-/* Now, in milliseconds since the Unix epoch (Kafka's timestamps). */
-static int64
-unix_now_ms(void)
-{
-	return GetCurrentTimestamp() / 1000 +
-		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * MS_PER_DAY;
-}
 
 static int64
 boundary_ms(const SampleJob *job, int boundary)
 {
-	return job->first_midnight_ms + boundary * (MS_PER_DAY / job->boundaries_per_day);
+	return job->first_midnight_ms + boundary * (KPR_MS_PER_DAY / job->boundaries_per_day);
 }
 
 /*
@@ -751,7 +744,7 @@ sample_sizes(SampleJob *job)
 static void
 send_rows(SampleJob *job)
 {
-	int64		now_ms = unix_now_ms();
+	int64		now_ms = kpr_unix_now_ms();
 	int			most_partitions = 1;
 
 	int64	   *low;
@@ -788,10 +781,6 @@ send_rows(SampleJob *job)
 			double		estimated_bytes;
 			double		peak_bytes = -1;
 			const char *values[8];
-			char		day_text[16];
-			int			year,
-						month,
-						mday;
 
 			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
 										(const int64_t *) low, (const int64_t *) high,
@@ -826,10 +815,8 @@ send_rows(SampleJob *job)
 													  estimated_bytes, sampled);
 			}
 
-			j2date(UNIX_EPOCH_JDATE + (int) (day_start / MS_PER_DAY), &year, &month, &mday);
-			snprintf(day_text, sizeof(day_text), "%04d-%02d-%02d", year, month, mday);
 			values[0] = job->topics[t]->topic;
-			values[1] = day_text;
+			values[1] = kpr_day_text(day_start);
 			values[2] = psprintf(INT64_FORMAT, records);
 			values[3] = psprintf(INT64_FORMAT, sampled);
 			values[4] = sampled > 0 ? psprintf("%.17g", estimated_bytes / records) : NULL;
@@ -854,8 +841,8 @@ kpr_task_sample_topics(const KprRequest *request)
 
 	job.days = pg_strtoint32(kpr_request_argument(request, "days"));
 	job.max_records = pg_strtoint32(kpr_request_argument(request, "max_records_per_partition"));
-	today_ms = unix_now_ms() / MS_PER_DAY * MS_PER_DAY;	/* this UTC midnight */
-	job.first_midnight_ms = today_ms - job.days * MS_PER_DAY;
+	today_ms = kpr_unix_now_ms() / KPR_MS_PER_DAY * KPR_MS_PER_DAY;	/* this UTC midnight */
+	job.first_midnight_ms = today_ms - job.days * KPR_MS_PER_DAY;
 
 	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
 	metadata = kpr_kafka_metadata();
