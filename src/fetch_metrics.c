@@ -10,6 +10,7 @@
 
 #include "kafka_session.h"
 #include "metrics.h"
+#include "metrics_sources.h"
 #include "task_entries.h"
 
 typedef struct MetricsSource
@@ -27,8 +28,8 @@ fetch_from_prometheus(const KprMetricsWindow *window, KprTrafficTable *table,
 }
 
 static const MetricsSource sources[] = {
-	{"confluent", kpr_confluent_fetch},
-	{"prometheus", fetch_from_prometheus},
+	{KPR_SOURCE_CONFLUENT, kpr_confluent_fetch},
+	{KPR_SOURCE_PROMETHEUS, fetch_from_prometheus},
 };
 
 void

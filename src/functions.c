@@ -17,6 +17,7 @@
 #include "utils/timestamp.h"
 
 #include "kpr_time.h"
+#include "metrics_sources.h"
 #include "settings.h"
 #include "tasks.h"
 #include "topic_filter.h"
@@ -159,14 +160,14 @@ kpr_fetch_metrics(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("at most 366 days can be fetched at once, not %d", last_day - first_day + 1)));
-	if (source == NULL || (strcmp(source, "confluent") != 0 && strcmp(source, "prometheus") != 0))
+	if (!kpr_metrics_source_is_http(source))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("server \"%s\" has no metrics source to fetch from", request->server_name),
 				 errdetail("Its option \"metrics_source\" is %s.",
 						   source ? psprintf("'%s'", source) : "not set"),
-				 errhint("Set metrics_source to 'confluent' or 'prometheus'; for a cluster without either, use kpr.sample_topics.")));
-	if (strcmp(source, "confluent") == 0 && first_day <= today - CONFLUENT_RETENTION_DAYS)
+				 errhint("Set metrics_source to " KPR_HTTP_SOURCE_LIST "; for a cluster without either, use kpr.sample_topics.")));
+	if (strcmp(source, KPR_SOURCE_CONFLUENT) == 0 && first_day <= today - CONFLUENT_RETENTION_DAYS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("first_day %s is older than the Confluent Metrics API keeps", date_text(first_day)),

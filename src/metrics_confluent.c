@@ -22,6 +22,7 @@
 #include "confluent_response.h"
 #include "kpr_time.h"
 #include "metrics.h"
+#include "url_encode.h"
 
 #define DEFAULT_METRICS_URL		"https://api.telemetry.confluent.cloud"
 #define QUERY_PATH				"/v2/metrics/cloud/query"
@@ -88,19 +89,6 @@ query_body(const char *metric, const char *granularity, const char *cluster_id,
 	return body.data;
 }
 
-/* Percent-encoding for a page token in a query string. */
-static void
-append_url_encoded(StringInfo buffer, const char *text)
-{
-	for (const unsigned char *c = (const unsigned char *) text; *c; c++)
-	{
-		if (isalnum(*c) || *c == '-' || *c == '_' || *c == '.' || *c == '~')
-			appendStringInfoChar(buffer, *c);
-		else
-			appendStringInfo(buffer, "%%%02X", *c);
-	}
-}
-
 static void
 submit_page(const char *base_url, ConfluentQuery *query,
 			const char *page_token)
@@ -113,8 +101,14 @@ submit_page(const char *base_url, ConfluentQuery *query,
 	appendStringInfo(&url, "%s%s", base_url, QUERY_PATH);
 	if (page_token != NULL)
 	{
-		appendStringInfoString(&url, "?page_token=");
-		append_url_encoded(&url, page_token);
+		char	   *encoded = kpr_url_encode(page_token);
+
+		if (encoded == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		appendStringInfo(&url, "?page_token=%s", encoded);
+		free(encoded);
 	}
 	request.method = "POST";
 	request.url = url.data;

@@ -44,6 +44,7 @@
 #include "metrics.h"
 #include "prometheus_promql.h"
 #include "prometheus_response.h"
+#include "url_encode.h"
 
 #define SERVICE			"Prometheus server"
 /* concurrent queries: enough to hide latency, few enough for a shared server */
@@ -485,7 +486,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 			query->day_start_ms = day_start_ms;
 			query->promql = build_promql(&plans[i], range_seconds);
 			submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
-							base, take_text(kpr_promql_url_encode(query->promql)), evaluate_at),
+							base, take_text(kpr_url_encode(query->promql)), evaluate_at),
 				   query);
 
 			/* today so far: the rate since the subquery's last five-minute mark */
@@ -497,7 +498,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 				latest->day_start_ms = day_start_ms;
 				latest->promql = psprintf("sum by (%s) (rate(%s[5m]))", topic_label, plans[i].selector);
 				submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
-								base, take_text(kpr_promql_url_encode(latest->promql)), evaluate_at),
+								base, take_text(kpr_url_encode(latest->promql)), evaluate_at),
 					   latest);
 			}
 		}

@@ -37,6 +37,7 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
+#include "metrics_sources.h"
 #include "options.h"
 #include "prometheus_promql.h"
 #include "topic_filter.h"
@@ -146,7 +147,7 @@ static const char *const superuser_properties[] = {
 	"ssl.ca.certificate.stores",
 };
 
-static const char *const metrics_sources[] = {"confluent", "prometheus", "sampling", "none"};
+static const char *const metrics_sources[] = KPR_METRICS_SOURCE_VALUES;
 
 PG_FUNCTION_INFO_V1(kafka_partition_recommender_fdw_validator);
 
@@ -327,7 +328,7 @@ check_own_value(const KprOwnOption *option, const char *value)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
-					 errhint("Valid values are: %s.", KPR_METRICS_SOURCES)));
+					 errhint("Valid values are: %s.", KPR_METRICS_SOURCE_LIST)));
 			break;
 
 		case KPR_VALUE_URL:
@@ -571,7 +572,7 @@ check_server_completeness(List *options)
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("a kafka_partition_recommender server needs the option \"bootstrap_servers\""),
 				 errhint("Add it, for example OPTIONS (bootstrap_servers 'broker1:9092').")));
-	if (source != NULL && strcmp(source, "prometheus") == 0 && !has_url)
+	if (source != NULL && strcmp(source, KPR_SOURCE_PROMETHEUS) == 0 && !has_url)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("metrics_source \"prometheus\" needs the option \"metrics_url\""),

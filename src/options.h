@@ -6,9 +6,6 @@
 #ifndef KPR_OPTIONS_H
 #define KPR_OPTIONS_H
 
-/* The values metrics_source accepts, in the order the documentation lists them. */
-#define KPR_METRICS_SOURCES "confluent, prometheus, sampling, none"
-
 /*
  * True when an option holds a credential.  Secrets are accepted only in user
  * mappings and their values never appear in a message, a log line or a row.

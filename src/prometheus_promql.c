@@ -243,32 +243,3 @@ kpr_promql_expand_window(const char *query, const char *range)
 	strcpy(out, query);
 	return text;
 }
-
-char *
-kpr_promql_url_encode(const char *text)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t		length = strlen(text);
-	char	   *encoded;
-	char	   *out;
-
-	if (length > (SIZE_MAX - 1) / 3)
-		return NULL;
-	encoded = malloc(length * 3 + 1);
-	if (encoded == NULL)
-		return NULL;
-	out = encoded;
-	for (const unsigned char *c = (const unsigned char *) text; *c != '\0'; c++)
-	{
-		if (IS_ALPHA(*c) || IS_DIGIT(*c) || *c == '-' || *c == '.' || *c == '_' || *c == '~')
-			*out++ = (char) *c;
-		else
-		{
-			*out++ = '%';
-			*out++ = hex[*c >> 4];
-			*out++ = hex[*c & 0xf];
-		}
-	}
-	*out = '\0';
-	return encoded;
-}

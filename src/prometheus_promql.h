@@ -61,7 +61,4 @@ extern char *kpr_promql_peak(const char *selector, const char *label, const char
 /* A query option with every "$window" replaced by range. */
 extern char *kpr_promql_expand_window(const char *query, const char *range);
 
-/* Percent-encoding for a URL's query string (all but A-Z a-z 0-9 - . _ ~). */
-extern char *kpr_promql_url_encode(const char *text);
-
 #endif							/* KPR_PROMETHEUS_PROMQL_H */

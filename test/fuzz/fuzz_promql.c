@@ -12,7 +12,7 @@
  *	- the total and peak queries hold the selector and the label;
  *	- kpr_promql_expand_window replaces every "$window", left to right,
  *	  and nothing else (compared with a reference replacement);
- *	- kpr_promql_url_encode writes only unreserved characters and %XX, and
+ *	- kpr_url_encode writes only unreserved characters and %XX, and
  *	  decodes back to the text;
  *	- kpr_promql_range writes a number of seconds that reads back.
  */
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../../src/prometheus_promql.h"
+#include "../../src/url_encode.h"
 #include "fuzz.h"
 
 const char *const fuzz_target_name = "promql";
@@ -69,7 +70,7 @@ hex_value(char c)
 static void
 check_url_encode(const char *text)
 {
-	char	   *encoded = kpr_promql_url_encode(text);
+	char	   *encoded = kpr_url_encode(text);
 	const char *in;
 	const char *expected = text;
 

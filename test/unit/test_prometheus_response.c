@@ -16,6 +16,7 @@
 
 #include "../../src/prometheus_promql.h"
 #include "../../src/prometheus_response.h"
+#include "../../src/url_encode.h"
 #include "tap.h"
 
 
@@ -412,9 +413,9 @@ test_promql(void)
 	check_string("$windo is no placeholder", kpr_promql_expand_window("$windo[$window]", "86399s"), "$windo[86399s]");
 
 	check_string("url encoding",
-				 kpr_promql_url_encode("sum by (topic) (increase(m{topic!=\"\"}[1d]))"),
+				 kpr_url_encode("sum by (topic) (increase(m{topic!=\"\"}[1d]))"),
 				 "sum%20by%20%28topic%29%20%28increase%28m%7Btopic%21%3D%22%22%7D%5B1d%5D%29%29");
-	check_string("url encoding of + & = # % and UTF-8", kpr_promql_url_encode("a+b&c=d#e%f\xc3\xa9~._-"),
+	check_string("url encoding of + & = # % and UTF-8", kpr_url_encode("a+b&c=d#e%f\xc3\xa9~._-"),
 				 "a%2Bb%26c%3Dd%23e%25f%C3%A9~._-");
 }
 
