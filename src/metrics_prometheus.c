@@ -195,11 +195,9 @@ base_url(void)
 {
 	char	   *url = kpr_metrics_base_url(NULL);
 
+	/* the validator refuses a Prometheus server without one (options.c) */
 	if (url == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("metrics_source \"prometheus\" needs the option \"metrics_url\""),
-				 errhint("Set it to the Prometheus server's base URL, for example 'http://prometheus:9090'.")));
+		elog(ERROR, "server \"%s\" has no metrics_url", kpr_metrics_request()->server_name);
 	return url;
 }
 
