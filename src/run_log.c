@@ -14,14 +14,9 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/snapmgr.h"
 
 #include "tasks.h"
 
