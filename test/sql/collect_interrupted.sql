@@ -29,7 +29,7 @@ SELECT regress_helpers.history('mock') AS mock_history \gset
 
 -- The Kafka cluster killed while its topics are sampled: the collect fails
 -- with a clear error and the run row says why.  The cluster is a second mock
--- (three brokers, answering after 300 ms), started here.
+-- (three brokers), started here.
 \set spare_bootstrap `"$KPR_MOCK_CLUSTER" start "$KPR_MOCK_SPARE_STATE" "$(dirname "$KPR_MOCK_CLUSTER")/sample.spec" 3`
 CREATE SERVER spare FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'spare_bootstrap');
