@@ -368,7 +368,6 @@ controller_is_known(const rd_kafka_metadata_t *metadata)
 	return false;
 }
 
-
 /*
  * retention.ms and cleanup.policy of the given topics (sorted by name), by
  * DescribeConfigs in batches.  Where the cluster cannot answer, the values

@@ -99,7 +99,6 @@ typedef struct SampleJob
 	bool		assigned;		/* the consumer holds every partition */
 } SampleJob;
 
-
 static int64
 boundary_ms(const SampleJob *job, int boundary)
 {
