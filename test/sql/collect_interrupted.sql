@@ -87,17 +87,14 @@ SELECT regress_helpers.workers_left();
 
 -- The calling backend terminated while its worker samples: the worker goes
 -- too; the run row stays marked running, and the next collect closes it.
--- This session stops the collect after its listing (it holds the inventory
--- lock) until the cluster holds its answers, so that the termination comes
--- while the collect samples.
+-- Another session's collect is stopped after its listing and the cluster
+-- told to hold its answers (the gate, as above), so that the termination
+-- comes while the collect samples.
 \! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
-BEGIN;
-LOCK TABLE kpr.topic_inventory IN SHARE MODE;
+\! "$KPR_BACKGROUND" start hold "$KPR_COLLECT_GATE" "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+SELECT regress_helpers.wait_for_gate();
 \! "$KPR_BACKGROUND" start terminated sh -c 'psql -XAtq -d "$KPR_DB" -c "SET application_name = '"'to be terminated'"'" -c "SELECT kpr.collect('"'mock'"', 2)" >/dev/null 2>&1; echo "the session ended"'
-SELECT regress_helpers.wait_until('the collect waits after its listing', $$
-    EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'to be terminated' AND wait_event_type = 'Lock')$$);
-\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
-COMMIT;
+\! "$KPR_BACKGROUND" wait hold
 SELECT regress_helpers.wait_for_sampling('mock');
 SELECT pg_terminate_backend(pid) AS terminated
 FROM pg_stat_activity WHERE application_name = 'to be terminated';
@@ -111,13 +108,10 @@ SELECT regress_helpers.history('mock') = :'mock_history' AS history_unchanged;
 -- restart no worker runs, the run row says running, and the next collect
 -- closes it as failed.  Stopped and held as above.
 \! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 0'
-BEGIN;
-LOCK TABLE kpr.topic_inventory IN SHARE MODE;
-\! "$KPR_BACKGROUND" start restarted sh -c 'psql -XAtq -d "$KPR_DB" -c "SET application_name = '"'to be restarted'"'" -c "SELECT kpr.collect('"'mock'"', 2)" >/dev/null 2>&1; echo "the session ended"'
-SELECT regress_helpers.wait_until('the collect waits after its listing', $$
-    EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'to be restarted' AND wait_event_type = 'Lock')$$);
-\! "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
-COMMIT;
+\! "$KPR_BACKGROUND" start hold "$KPR_COLLECT_GATE" "$KPR_CONTROL" "$KPR_MOCK_STATE" 'rtt all 60000'
+SELECT regress_helpers.wait_for_gate();
+\! "$KPR_BACKGROUND" start restarted sh -c 'psql -XAtq -d "$KPR_DB" -c "SELECT kpr.collect('"'mock'"', 2)" >/dev/null 2>&1; echo "the session ended"'
+\! "$KPR_BACKGROUND" wait hold
 SELECT regress_helpers.wait_for_sampling('mock');
 \! pg_ctlcluster "$PGVERSION" regress restart -m fast
 \c
