@@ -14,20 +14,27 @@
  * bisection), reading single records; kpr.offset_search forces either way.  Offsets count every record produced,
  * including ones compaction removed since (and transaction markers).
  *
- * Sampling.  Each partition's budget (max_records_per_partition) is shared
- * among its days in proportion to their records, and each day's share is
- * read as short runs spread evenly over the day.  The topic's average record
- * size for a day weights each partition's sample mean by its record count.
- *
- * Peak.  Where the broker answers ListOffsets by timestamp, hourly boundaries
- * cost one request each, so the busiest hour's bytes / 3600 is reported
- * (peak_interval_seconds 3600); with binary search it is not affordable and
- * both columns are NULL.
+ * Sampling.  Each partition's records are cut into strata: its hours where
+ * the broker answers ListOffsets by timestamp (every hour's record count is
+ * then exact), else its days.  The budget (max_records_per_partition) is
+ * shared among the strata: a few records for every non-empty one, the rest
+ * in proportion to their records (sample_plan.c).  Each stratum's share is
+ * read as 2 runs of consecutive records (3 for a day), each from a
+ * pseudo-random start in its half (third) of the stratum.  A stratum's bytes
+ * are its records x its own sample mean; a topic-day's bytes are the sum over
+ * its partitions' strata, and its peak the busiest hour by those bytes / 3600
+ * (peak_interval_seconds 3600).  Their standard errors come from the
+ * sample's own variance (sample_estimate.c); a covered stratum is exact.
+ * With the binary search (days as strata) the peak is NULL: hourly
+ * boundaries are not affordable that way.
  *
  * Parallelism.  One consumer is assigned every partition once (assign, never
- * subscribe, so no group is joined); each round resumes the partitions that
- * need a record, seeks each to the offset it needs, takes the records it
- * returns and pauses it again.
+ * subscribe, so no group is joined).  The search reads in rounds: each
+ * resumes the partitions that need a record, seeks each to the offset it
+ * needs, takes the records it returns and pauses it again.  The sample does
+ * not wait for rounds: every partition works through its own queue of runs,
+ * seeking to the next as soon as one ends, so that all partitions' fetches
+ * are in flight at once.
  *
  * Retention.  A day is left out of the result when data of it may already be
  * deleted: it starts before now - retention.ms (when the broker says), or a
@@ -51,14 +58,47 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
+
 #include "kafka_session.h"
 #include "kpr_time.h"
+#include "sample_estimate.h"
 #include "sample_plan.h"
 #include "task_entries.h"
 
-#define MS_PER_HOUR		INT64CONST(3600000)
 /* offsets_for_times answer for "no such record" or "cannot say" */
 #define OFFSET_UNKNOWN	INT64CONST(-1)
+
+/*
+ * A gap between two runs of a partition this short is read through rather
+ * than sought over: the fetch that ended one run has most likely brought the
+ * next, and a seek costs a round trip.
+ */
+#define READ_THROUGH_RECORDS 64
+
+/* One run of a partition's sample queue: offsets [start, end) of a stratum. */
+typedef struct QueuedRun
+{
+	int			stratum;
+	int64		start;
+	int64		end;
+} QueuedRun;
+
+/* Where the time of a call goes, for the DEBUG1 line at its end. */
+typedef enum SamplePhase
+{
+	PHASE_OPEN,					/* connect, metadata, topic configs */
+	PHASE_WATERMARKS,
+	PHASE_EDGES,				/* first and last timestamps */
+	PHASE_BOUNDARIES,
+	PHASE_SAMPLE,
+	PHASE_COUNT
+} SamplePhase;
+
+static const char *const phase_names[PHASE_COUNT] = {
+	"open", "watermarks", "edges", "boundaries", "sample"
+};
 
 typedef struct PartitionState
 {
@@ -70,14 +110,15 @@ typedef struct PartitionState
 	int64		first_timestamp;	/* of the record at low (if any records) */
 	int64		last_timestamp; /* of the record at high - 1 (if any records) */
 	int64	   *boundary_offsets;	/* offset_at(boundary[b]) */
-	/* sample, per day */
-	int64	   *sampled_records;
-	double	   *sampled_bytes;
+	/* the sample: per stratum (boundary b to b + 1), and the runs to read */
+	KprStratumSample *strata;
+	QueuedRun  *runs;
+	int			run_count;
+	int			next_run;
 	/* binary search / sampling round state */
 	int64		wanted_offset;	/* -1: nothing wanted this round */
 	int64		got_offset;
 	int64		got_timestamp;	/* INT64_MAX: past the end */
-	int			run_remaining;	/* records still to read in this run */
 	bool		answered;
 } PartitionState;
 
@@ -97,7 +138,21 @@ typedef struct SampleJob
 	int		   *first_partition;	/* per topic: index of its first partition */
 	int64		records_read[2];	/* every record delivered: [0] search, [1] sample */
 	bool		assigned;		/* the consumer holds every partition */
+	int64		phase_us[PHASE_COUNT];	/* time spent in each phase */
+	TimestampTz phase_started;
+	int			list_offsets_calls;
+	int64		seeks;			/* of the sample's runs */
 } SampleJob;
+
+/* Close the running phase: its time is added to phase. */
+static void
+end_phase(SampleJob *job, SamplePhase phase)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	job->phase_us[phase] += now - job->phase_started;
+	job->phase_started = now;
+}
 
 static int64
 boundary_ms(const SampleJob *job, int boundary)
@@ -179,6 +234,7 @@ list_offsets(SampleJob *job, const int64 *timestamps, int64 *offsets)
 {
 	TimestampTz deadline = kpr_kafka_deadline();
 
+	job->list_offsets_calls++;
 	for (;;)
 	{
 		rd_kafka_topic_partition_list_t *list = partition_list(job);
@@ -342,16 +398,107 @@ stop_waiting_for_gone_topics(SampleJob *job)
 	return stopped;
 }
 
+/* Mark one partition answered and stop its fetching. */
+static void
+finish_partition(PartitionState *partition)
+{
+	partition->answered = true;
+	pause_partition(partition);
+}
+
+/* Fail the call: the cluster has not delivered what waiting partitions need. */
+static void
+raise_fetch_timeout(int waiting)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("the Kafka cluster of server \"%s\" did not deliver records of %d partition(s) within %d ms",
+					kpr_session.request->server_name, waiting,
+					kpr_session.kafka_timeout_ms),
+			 errhint("The brokers answer but are slow to serve fetches; raise kpr.kafka_timeout.")));
+}
+
 /*
- * One parallel round of reads: every partition with wanted_offset >= 0
- * fetches from that offset, and the round ends when each has answered with
- * its first record at or after it (got_offset, got_timestamp), has reached
- * the end of its log (got_timestamp = INT64_MAX), or, when run_remaining > 1,
- * has delivered that many records into the sample of day sample_day.  A
- * partition is paused as soon as it has answered.
+ * What a message polled means for the partition it came from.  Returns that
+ * partition when the message is a record it waits for, else NULL: not ours,
+ * left over from an earlier position, or an event handled here (the end of
+ * its log, which finishes the partition; its topic deleted, which finishes
+ * all of the topic's).  *finished counts the partitions this finished.
+ */
+static PartitionState *
+record_partition(SampleJob *job, const rd_kafka_message_t *message, int *finished)
+{
+	PartitionState *partition = NULL;
+
+	*finished = 0;
+	if (message->rkt != NULL)
+		partition = find_partition(job, rd_kafka_topic_name(message->rkt), message->partition);
+	if (partition == NULL || partition->answered)
+		return NULL;			/* not ours, or left over from before */
+	if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+	{
+		partition->got_offset = partition->high;
+		partition->got_timestamp = INT64_MAX;
+		finish_partition(partition);
+		*finished = 1;
+		return NULL;
+	}
+	if (message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+		message->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+	{
+		int			gone = partition->topic_index;
+
+		mark_topic_gone(job, gone, rd_kafka_err2str(message->err));
+		for (int i = job->first_partition[gone]; i < topic_partitions_end(job, gone); i++)
+			if (!job->partitions[i].answered)
+			{
+				finish_partition(&job->partitions[i]);
+				(*finished)++;
+			}
+		return NULL;
+	}
+	if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not read topic \"%s\" partition %d on server \"%s\"",
+						partition->topic, partition->partition,
+						kpr_session.request->server_name),
+				 errdetail("librdkafka: %s",
+						   kpr_kafka_redact(rd_kafka_message_errstr(message)))));
+	return partition;
+}
+
+/* A record's size as the model counts it: key + value + header names and values. */
+static double
+record_bytes(rd_kafka_message_t *message)
+{
+	rd_kafka_headers_t *headers = NULL;
+	double		bytes = message->len + message->key_len;
+
+	if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		const char *name;
+		const void *value;
+		size_t		size;
+
+		for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) ==
+			 RD_KAFKA_RESP_ERR_NO_ERROR; h++)
+			bytes += strlen(name) + size;
+	}
+	return bytes;
+}
+
+/*
+ * One parallel round of single-record reads, for the search and the edge
+ * timestamps: every partition with wanted_offset >= 0 fetches from that
+ * offset, and the round ends when each has answered with its first record at
+ * or after it (got_offset, got_timestamp) or has reached the end of its log
+ * (got_timestamp = INT64_MAX).  A partition is paused as soon as it has
+ * answered.
  */
 static void
-read_round(SampleJob *job, int sample_day)
+read_round(SampleJob *job)
 {
 	rd_kafka_topic_partition_list_t *wanted = rd_kafka_topic_partition_list_new(job->partition_count);
 	int			waiting = 0;
@@ -393,19 +540,15 @@ read_round(SampleJob *job, int sample_day)
 	while (waiting > 0)
 	{
 		rd_kafka_message_t *message = rd_kafka_consumer_poll(kpr_session.client, KPR_POLL_MS);
-		PartitionState *partition = NULL;
+		PartitionState *partition;
+		int			finished;
 
 		/* also while records flow: a partition that never answers must not hold the round */
 		if (GetCurrentTimestamp() >= deadline)
 		{
 			if (message != NULL)
 				rd_kafka_message_destroy(message);
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("the Kafka cluster of server \"%s\" did not deliver records of %d partition(s) within %d ms",
-							kpr_session.request->server_name, waiting,
-							kpr_session.kafka_timeout_ms),
-					 errhint("The brokers answer but are slow to serve fetches; raise kpr.kafka_timeout.")));
+			raise_fetch_timeout(waiting);
 		}
 		if (message == NULL)
 		{
@@ -414,77 +557,18 @@ read_round(SampleJob *job, int sample_day)
 		}
 		kpr_session.message = message;
 		if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			job->records_read[sample_day >= 0 ? 1 : 0]++;
-		if (message->rkt != NULL)
-			partition = find_partition(job, rd_kafka_topic_name(message->rkt), message->partition);
-
-		if (partition == NULL || partition->answered)
-			;					/* not ours, or left over from before */
-		else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-		{
-			partition->got_offset = partition->high;
-			partition->got_timestamp = INT64_MAX;
-			partition->answered = true;
-			pause_partition(partition);
-			waiting--;
-		}
-		else if (message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-				 message->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
-		{
-			int			gone = partition->topic_index;
-
-			mark_topic_gone(job, gone, rd_kafka_err2str(message->err));
-			for (int i = job->first_partition[gone]; i < topic_partitions_end(job, gone); i++)
-				if (!job->partitions[i].answered)
-				{
-					job->partitions[i].answered = true;
-					pause_partition(&job->partitions[i]);
-					waiting--;
-				}
-		}
-		else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("could not read topic \"%s\" partition %d on server \"%s\"",
-							partition->topic, partition->partition,
-							kpr_session.request->server_name),
-					 errdetail("librdkafka: %s",
-							   kpr_kafka_redact(rd_kafka_message_errstr(message)))));
-		else if (message->offset >= partition->wanted_offset)
+			job->records_read[0]++;
+		partition = record_partition(job, message, &finished);
+		waiting -= finished;
+		if (partition != NULL && message->offset >= partition->wanted_offset)
 		{
 			rd_kafka_timestamp_type_t timestamp_type;
 
-			if (partition->got_offset < partition->wanted_offset)
-			{
-				partition->got_offset = message->offset;
-				partition->got_timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
-			}
-			if (sample_day >= 0)
-			{
-				rd_kafka_headers_t *headers = NULL;
-				double		bytes = message->len + message->key_len;
-
-				if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
-				{
-					const char *name;
-					const void *value;
-					size_t		size;
-
-					for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) ==
-						 RD_KAFKA_RESP_ERR_NO_ERROR; h++)
-						bytes += strlen(name) + size;
-				}
-				partition->sampled_records[sample_day]++;
-				partition->sampled_bytes[sample_day] += bytes;
-			}
-			if (--partition->run_remaining <= 0)
-			{
-				/* paused, it stops fetching while the others finish */
-				partition->answered = true;
-				pause_partition(partition);
-				waiting--;
-			}
+			partition->got_offset = message->offset;
+			partition->got_timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
+			/* paused, it stops fetching while the others finish */
+			finish_partition(partition);
+			waiting--;
 		}
 		rd_kafka_message_destroy(message);
 		kpr_session.message = NULL;
@@ -545,7 +629,6 @@ search_boundaries(SampleJob *job)
 			{
 				PartitionState *partition = &job->partitions[i];
 				partition->wanted_offset = -1;
-				partition->run_remaining = 1;
 				if (job->topic_gone[partition->topic_index])
 					upper[i] = lower[i];
 				if (lower[i] >= upper[i])
@@ -557,7 +640,7 @@ search_boundaries(SampleJob *job)
 			}
 			if (!searching)
 				break;
-			read_round(job, -1);
+			read_round(job);
 			for (int i = 0; i < job->partition_count; i++)
 			{
 				PartitionState *partition = &job->partitions[i];
@@ -659,14 +742,13 @@ read_edge_timestamps(SampleJob *job)
 			PartitionState *partition = &job->partitions[i];
 
 			partition->wanted_offset = -1;
-			partition->run_remaining = 1;
 			if (partition->low < partition->high)
 			{
 				partition->wanted_offset = edge == 0 ? partition->low : partition->high - 1;
 				partition->got_offset = -1;
 			}
 		}
-		read_round(job, -1);
+		read_round(job);
 		for (int i = 0; i < job->partition_count; i++)
 		{
 			PartitionState *partition = &job->partitions[i];
@@ -683,61 +765,219 @@ read_edge_timestamps(SampleJob *job)
 		job->partitions[i].wanted_offset = -1;
 }
 
-static int64
-day_records(const SampleJob *job, const PartitionState *partition, int day)
+/* Strata of a partition: boundary b to b + 1, for every b. */
+static int
+stratum_count(const SampleJob *job)
 {
-	int			per_day = job->boundaries_per_day;
-
-	return partition->boundary_offsets[(day + 1) * per_day] -
-		partition->boundary_offsets[day * per_day];
+	return job->boundary_count - 1;
 }
 
 /*
- * Sample record sizes: each partition's budget is shared among its days by
- * their record counts, and each day's share is read as up to
- * KPR_SAMPLE_RUNS_PER_DAY runs of consecutive records, spread evenly over the
- * day (sample_plan.c).
+ * Plan every partition's sample: its budget shared among its strata, each
+ * share cut into runs (sample_plan.c), queued in offset order.  A run's
+ * start is drawn from a seed of the topic, the partition and the stratum, so
+ * that the same data gives the same sample.
  */
 static void
-sample_sizes(SampleJob *job)
+plan_sample(SampleJob *job)
 {
-	int64	  **budget = palloc(sizeof(int64 *) * job->partition_count);
-	int64	   *records = palloc(sizeof(int64) * job->days);
+	int			strata = stratum_count(job);
+	int			runs_wanted = job->boundaries_per_day > 1 ?
+		KPR_SAMPLE_RUNS_PER_HOUR : KPR_SAMPLE_RUNS_PER_DAY;
+	int64	   *records = palloc(sizeof(int64) * strata);
+	int64	   *budget = palloc(sizeof(int64) * strata);
 
 	for (int i = 0; i < job->partition_count; i++)
 	{
-		budget[i] = palloc0(sizeof(int64) * job->days);
-		for (int d = 0; d < job->days; d++)
-			records[d] = day_records(job, &job->partitions[i], d);
-		kpr_plan_day_budgets((const int64_t *) records, job->days, job->max_records,
-							 (int64_t *) budget[i]);
-	}
+		PartitionState *partition = &job->partitions[i];
+		uint64		seed = hash_bytes_extended((const unsigned char *) partition->topic,
+											   strlen(partition->topic), partition->partition);
+		int			queued = 0;
 
-	for (int d = 0; d < job->days; d++)
-	{
-		for (int run = 0; run < KPR_SAMPLE_RUNS_PER_DAY; run++)
+		partition->strata = palloc0(sizeof(KprStratumSample) * strata);
+		for (int s = 0; s < strata; s++)
 		{
-			bool		any = false;
+			records[s] = partition->boundary_offsets[s + 1] - partition->boundary_offsets[s];
+			partition->strata[s].records = records[s];
+		}
+		kpr_plan_stratum_budgets((const int64_t *) records, strata, job->max_records,
+								 (int64_t *) budget);
+		for (int s = 0; s < strata; s++)
+			queued += kpr_plan_stratum_runs(records[s], budget[s], runs_wanted);
+		partition->runs = palloc(sizeof(QueuedRun) * Max(queued, 1));
+		partition->run_count = 0;
+		partition->next_run = 0;
+		for (int s = 0; s < strata; s++)
+		{
+			int			runs = kpr_plan_stratum_runs(records[s], budget[s], runs_wanted);
 
-			for (int i = 0; i < job->partition_count; i++)
+			for (int r = 0; r < runs; r++)
 			{
-				PartitionState *partition = &job->partitions[i];
-				KprSampleRun planned = kpr_plan_day_run(day_records(job, partition, d),
-														budget[i][d], run);
+				KprSampleRun planned = kpr_plan_stratum_run(records[s], budget[s], runs_wanted,
+															r, kpr_plan_mix(seed, (uint64) s));
+				QueuedRun  *run;
 
-				partition->wanted_offset = -1;
 				if (planned.length <= 0)
 					continue;
-				partition->wanted_offset =
-					partition->boundary_offsets[d * job->boundaries_per_day] + planned.start;
-				partition->got_offset = -1;
-				partition->run_remaining = (int) planned.length;
-				any = true;
+				run = &partition->runs[partition->run_count++];
+				run->stratum = s;
+				run->start = partition->boundary_offsets[s] + planned.start;
+				run->end = run->start + planned.length;
 			}
-			if (any)
-				read_round(job, d);
 		}
 	}
+}
+
+/* Start fetching one partition from offset, without waiting. */
+static void
+seek_partition(SampleJob *job, PartitionState *partition, int64 offset)
+{
+	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t error;
+
+	rd_kafka_topic_partition_list_add(one, partition->topic, partition->partition)->offset = offset;
+	kpr_session.partitions = one;
+	error = seek_partitions(job, one);
+	kpr_session.partitions = NULL;
+	rd_kafka_topic_partition_list_destroy(one);
+	job->seeks++;
+	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not position the consumer on server \"%s\"",
+						kpr_session.request->server_name),
+				 errdetail("librdkafka: %s", rd_kafka_err2str(error))));
+}
+
+/*
+ * The partition's run has ended: the next one starts, read through if it is
+ * close, else sought.  Returns false when no run is left (the partition is
+ * then finished).  next_offset is the offset the consumer reads next.
+ */
+static bool
+start_next_run(SampleJob *job, PartitionState *partition, int64 next_offset)
+{
+	const QueuedRun *run;
+
+	kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
+	if (++partition->next_run >= partition->run_count)
+	{
+		finish_partition(partition);
+		return false;
+	}
+	run = &partition->runs[partition->next_run];
+	if (run->start < next_offset || run->start - next_offset > READ_THROUGH_RECORDS)
+		seek_partition(job, partition, run->start);
+	return true;
+}
+
+/*
+ * Take a record of a partition into its sample.  Records before the current
+ * run (read through, or left over) are skipped; one at or past the run's end
+ * (a compaction gap) ends the run first.  Returns false once the partition
+ * has read all its runs.
+ */
+static bool
+take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *message)
+{
+	const QueuedRun *run = &partition->runs[partition->next_run];
+
+	while (message->offset >= run->end)
+	{
+		if (!start_next_run(job, partition, message->offset + 1))
+			return false;
+		run = &partition->runs[partition->next_run];
+	}
+	if (message->offset < run->start)
+		return true;
+	kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
+	if (message->offset + 1 >= run->end)
+		return start_next_run(job, partition, message->offset + 1);
+	return true;
+}
+
+/*
+ * Read every partition's queued runs, all partitions at once: a partition
+ * moves to its next run as soon as one ends, without waiting for the others.
+ * The call fails when kpr.kafka_timeout passes without a record for any
+ * partition still reading.
+ */
+static void
+sample_runs(SampleJob *job)
+{
+	rd_kafka_topic_partition_list_t *wanted = rd_kafka_topic_partition_list_new(job->partition_count);
+	int			reading = 0;
+	TimestampTz deadline;
+
+	kpr_session.partitions = wanted;
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+
+		partition->answered = true;
+		partition->wanted_offset = -1;
+		if (partition->run_count == 0 || job->topic_gone[partition->topic_index])
+			continue;
+		partition->answered = false;
+		partition->wanted_offset = partition->runs[0].start;
+		rd_kafka_topic_partition_list_add(wanted, partition->topic,
+										  partition->partition)->offset = partition->wanted_offset;
+		reading++;
+	}
+	if (reading > 0)
+	{
+		start_fetching(job, wanted);
+		reading -= stop_waiting_for_gone_topics(job);
+	}
+	rd_kafka_topic_partition_list_destroy(wanted);
+	kpr_session.partitions = NULL;
+
+	deadline = kpr_kafka_deadline();
+	while (reading > 0)
+	{
+		rd_kafka_message_t *message = rd_kafka_consumer_poll(kpr_session.client, KPR_POLL_MS);
+		PartitionState *partition;
+		int			finished;
+
+		if (message == NULL)
+		{
+			if (GetCurrentTimestamp() >= deadline)
+				raise_fetch_timeout(reading);
+			kpr_kafka_poll();
+			continue;
+		}
+		kpr_session.message = message;
+		if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			job->records_read[1]++;
+		partition = record_partition(job, message, &finished);
+		reading -= finished;
+		if (partition != NULL)
+		{
+			if (!take_record(job, partition, message))
+				reading--;
+			deadline = kpr_kafka_deadline();
+		}
+		else if (GetCurrentTimestamp() >= deadline)
+			raise_fetch_timeout(reading);
+		rd_kafka_message_destroy(message);
+		kpr_session.message = NULL;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* a log that ended inside a run (records removed meanwhile) ends that run */
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+
+		if (partition->next_run < partition->run_count)
+			kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
+	}
+}
+
+/* A double as text for a result row, NULL for NaN (not estimable). */
+static char *
+double_text(double value)
+{
+	return isnan(value) ? NULL : psprintf("%.17g", value);
 }
 
 static void
@@ -745,19 +985,20 @@ send_rows(SampleJob *job)
 {
 	int64		now_ms = kpr_unix_now_ms();
 	int			most_partitions = 1;
+	int			per_day = job->boundaries_per_day;
+	bool		hourly = per_day > 1;
 
 	int64	   *low;
 	int64	   *high;
 	int64	   *first_timestamp;
-	KprPartitionDay *partition_days;
-	int64	   *hour_records = palloc(sizeof(int64) * job->boundaries_per_day);
+	const KprStratumSample **day_strata;
 
 	for (int t = 0; t < job->topic_count; t++)
 		most_partitions = Max(most_partitions, job->topics[t]->partition_cnt);
 	low = palloc(sizeof(int64) * most_partitions);
 	high = palloc(sizeof(int64) * most_partitions);
 	first_timestamp = palloc(sizeof(int64) * most_partitions);
-	partition_days = palloc(sizeof(KprPartitionDay) * most_partitions);
+	day_strata = palloc(sizeof(KprStratumSample *) * most_partitions);
 
 	for (int t = 0; t < job->topic_count; t++)
 	{
@@ -774,55 +1015,33 @@ send_rows(SampleJob *job)
 		}
 		for (int d = 0; d < job->days; d++)
 		{
-			int64		day_start = boundary_ms(job, d * job->boundaries_per_day);
-			int64		records = 0;
-			int64		sampled = 0;
-			double		estimated_bytes;
-			double		peak_bytes = -1;
-			const char *values[8];
+			int64		day_start = boundary_ms(job, d * per_day);
+			KprDayEstimate estimate;
+			bool		peak_known;
+			const char *values[11];
 
 			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
 										(const int64_t *) low, (const int64_t *) high,
 										(const int64_t *) first_timestamp, count))
 				continue;
 			for (int k = 0; k < count; k++)
-			{
-				PartitionState *partition = &job->partitions[first + k];
-
-				partition_days[k].records = day_records(job, partition, d);
-				partition_days[k].sampled_records = partition->sampled_records[d];
-				partition_days[k].sampled_bytes = partition->sampled_bytes[d];
-				records += partition_days[k].records;
-				sampled += partition_days[k].sampled_records;
-			}
-			estimated_bytes = kpr_plan_estimated_bytes(partition_days, count);
-
-			/* hourly boundaries (the broker answered by time): the busiest hour */
-			if (job->boundaries_per_day > 1)
-			{
-				for (int h = 0; h < job->boundaries_per_day; h++)
-				{
-					int			b = d * job->boundaries_per_day + h;
-
-					hour_records[h] = 0;
-					for (int k = 0; k < count; k++)
-						hour_records[h] += job->partitions[first + k].boundary_offsets[b + 1] -
-							job->partitions[first + k].boundary_offsets[b];
-				}
-				peak_bytes = kpr_plan_peak_hour_bytes((const int64_t *) hour_records,
-													  job->boundaries_per_day, records,
-													  estimated_bytes, sampled);
-			}
+				day_strata[k] = &job->partitions[first + k].strata[d * per_day];
+			estimate = kpr_estimate_day(day_strata, count, per_day);
+			peak_known = hourly && (estimate.sampled > 0 || estimate.records == 0);
 
 			values[0] = job->topics[t]->topic;
 			values[1] = kpr_day_text(day_start);
-			values[2] = psprintf(INT64_FORMAT, records);
-			values[3] = psprintf(INT64_FORMAT, sampled);
-			values[4] = sampled > 0 ? psprintf("%.17g", estimated_bytes / records) : NULL;
-			values[5] = psprintf(INT64_FORMAT, (int64) rint(estimated_bytes));
-			values[6] = peak_bytes >= 0 ? psprintf("%.17g", peak_bytes / 3600.0) : NULL;
-			values[7] = peak_bytes >= 0 ? "3600" : NULL;
-			kpr_worker_send_row(8, values);
+			values[2] = psprintf(INT64_FORMAT, estimate.records);
+			values[3] = psprintf(INT64_FORMAT, estimate.sampled);
+			values[4] = estimate.sampled > 0 ?
+				psprintf("%.17g", estimate.bytes / estimate.records) : NULL;
+			values[5] = psprintf(INT64_FORMAT, (int64) rint(estimate.bytes));
+			values[6] = peak_known ? psprintf("%.17g", estimate.peak_bytes / 3600.0) : NULL;
+			values[7] = peak_known ? "3600" : NULL;
+			values[8] = double_text(sqrt(estimate.bytes_variance));
+			values[9] = peak_known ? double_text(sqrt(estimate.peak_variance) / 3600.0) : NULL;
+			values[10] = hourly ? "hour" : "day";
+			kpr_worker_send_row(11, values);
 		}
 	}
 }
@@ -843,6 +1062,7 @@ kpr_task_sample_topics(const KprRequest *request)
 	today_ms = kpr_unix_now_ms() / KPR_MS_PER_DAY * KPR_MS_PER_DAY;	/* this UTC midnight */
 	job.first_midnight_ms = today_ms - job.days * KPR_MS_PER_DAY;
 
+	job.phase_started = GetCurrentTimestamp();
 	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
 	metadata = kpr_kafka_metadata();
 	job.topics = kpr_kafka_selected_topics(metadata, &job.topic_count);
@@ -863,13 +1083,13 @@ kpr_task_sample_topics(const KprRequest *request)
 			partition->topic = job.topics[t]->topic;
 			partition->topic_index = t;
 			partition->partition = job.topics[t]->partitions[i].id;
-			partition->sampled_records = palloc0(sizeof(int64) * job.days);
-			partition->sampled_bytes = palloc0(sizeof(double) * job.days);
 		}
 	}
+	end_phase(&job, PHASE_OPEN);
 
 	report_phase(psprintf("counting the records of %d topic(s), %d partition(s)",
 						  job.topic_count, job.partition_count));
+	job.boundaries_per_day = 1;
 	if (job.partition_count > 0)
 	{
 		timestamps = palloc(sizeof(int64) * job.partition_count);
@@ -886,29 +1106,26 @@ kpr_task_sample_topics(const KprRequest *request)
 			job.partitions[i].low = Max(low[i], 0);
 			job.partitions[i].high = Max(high[i], job.partitions[i].low);
 		}
-
 		if (broker_answers_by_time(&job))
-		{
 			job.boundaries_per_day = 24;
-			job.boundary_count = 24 * job.days + 1;
-		}
-		else
-		{
-			job.boundaries_per_day = 1;
-			job.boundary_count = job.days + 1;
-		}
+		job.boundary_count = job.boundaries_per_day * job.days + 1;
 		for (int i = 0; i < job.partition_count; i++)
 			job.partitions[i].boundary_offsets = palloc(sizeof(int64) * job.boundary_count);
+		end_phase(&job, PHASE_WATERMARKS);
+
 		read_edge_timestamps(&job);
+		end_phase(&job, PHASE_EDGES);
 		if (job.boundaries_per_day == 24)
 			list_boundaries(&job);
 		else
 			search_boundaries(&job);
+		end_phase(&job, PHASE_BOUNDARIES);
+
 		report_phase("sampling record sizes");
-		sample_sizes(&job);
+		plan_sample(&job);
+		sample_runs(&job);
+		end_phase(&job, PHASE_SAMPLE);
 	}
-	else
-		job.boundaries_per_day = 1;
 
 	send_rows(&job);
 	elog(DEBUG1, "sample_topics on server %s: %d topics, %d partitions, offsets by %s, read "
@@ -916,5 +1133,16 @@ kpr_task_sample_topics(const KprRequest *request)
 		 kpr_session.request->server_name, job.topic_count, job.partition_count,
 		 job.boundaries_per_day == 24 ? "broker" : "timestamp search",
 		 job.records_read[0], job.records_read[1]);
+	{
+		StringInfoData times;
+
+		initStringInfo(&times);
+		for (int phase = 0; phase < PHASE_COUNT; phase++)
+			appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
+							 (long) (job.phase_us[phase] / 1000));
+		elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, " INT64_FORMAT
+			 " seeks for the sample", kpr_session.request->server_name, times.data,
+			 job.list_offsets_calls, job.seeks);
+	}
 	kpr_kafka_close();
 }

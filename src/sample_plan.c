@@ -1,7 +1,7 @@
 /*
  * sample_plan.c
- *		The arithmetic of kpr.sample_topics (see sample_plan.h): budgets, run
- *		layout, search probes and the estimates of a topic-day.
+ *		The plan of kpr.sample_topics (see sample_plan.h): budgets, run
+ *		layout, search probes and the retention rule.
  */
 #include "sample_plan.h"
 
@@ -20,56 +20,110 @@ max64(int64_t a, int64_t b)
 }
 
 void
-kpr_plan_day_budgets(const int64_t *day_records, int days, int64_t max_records,
-					 int64_t *budget)
+kpr_plan_stratum_budgets(const int64_t *stratum_records, int strata, int64_t max_records,
+						 int64_t *budget)
 {
 	int64_t		total = 0;
-	int64_t		given = 0;
+	int64_t		nonempty = 0;
+	int64_t		floor_share;
+	int64_t		left;
+	int64_t		untaken = 0;
+	int64_t		untaken_so_far = 0;
+	int64_t		given_so_far = 0;
 
-	for (int d = 0; d < days; d++)
+	for (int s = 0; s < strata; s++)
 	{
-		budget[d] = 0;
-		total += day_records[d];
+		budget[s] = 0;
+		total += stratum_records[s];
+		nonempty += stratum_records[s] > 0;
 	}
 	if (total <= 0 || max_records <= 0)
 		return;
-	for (int d = 0; d < days; d++)
+	if (max_records >= total)
 	{
-		int64_t		records = day_records[d];
-
-		budget[d] = min64(records, (int64_t) ((double) max_records * records / total));
-		/* a day with records gets at least one, while the budget lasts */
-		if (records > 0 && budget[d] == 0 && given < max_records)
-			budget[d] = 1;
-		given += budget[d];
+		for (int s = 0; s < strata; s++)
+			budget[s] = stratum_records[s];
+		return;
 	}
-	/* rounding up days with few records may overshoot: trim the largest */
-	while (given > max_records)
-	{
-		int			largest = 0;
 
-		for (int d = 1; d < days; d++)
-			if (budget[d] > budget[largest])
-				largest = d;
-		budget[largest]--;
-		given--;
+	floor_share = min64(KPR_SAMPLE_STRATUM_MINIMUM, max_records / nonempty);
+	if (floor_share == 0)
+	{
+		/* fewer records than strata: one each to evenly spaced strata */
+		int64_t		j = 0;
+
+		for (int s = 0; s < strata; s++)
+			if (stratum_records[s] > 0)
+			{
+				budget[s] = (j + 1) * max_records / nonempty - j * max_records / nonempty;
+				j++;
+			}
+		return;
+	}
+
+	left = max_records;
+	for (int s = 0; s < strata; s++)
+	{
+		budget[s] = min64(stratum_records[s], floor_share);
+		left -= budget[s];
+		untaken += stratum_records[s] - budget[s];
+	}
+	/*
+	 * The rest by cumulative rounding: stratum s gets
+	 * floor(left * U(s) / U) - floor(left * U(s-1) / U), U(s) the untaken
+	 * records of strata 0..s.  left < U (the budget does not cover), so no
+	 * stratum gets more than its untaken records.  The products need 128
+	 * bits: left fits 63, U(s) too.
+	 */
+	for (int s = 0; s < strata && untaken > 0; s++)
+	{
+		int64_t		given;
+
+		untaken_so_far += stratum_records[s] - budget[s];
+		given = (int64_t) ((__int128) left * untaken_so_far / untaken);
+		budget[s] += given - given_so_far;
+		given_so_far = given;
 	}
 }
 
+int
+kpr_plan_stratum_runs(int64_t records, int64_t budget, int runs_wanted)
+{
+	if (records <= 0 || budget <= 0)
+		return 0;
+	if (budget >= records)
+		return 1;
+	return (int) max64(1, min64(runs_wanted, budget / 2));
+}
+
+uint64_t
+kpr_plan_mix(uint64_t a, uint64_t b)
+{
+	uint64_t	z = a * UINT64_C(0x9e3779b97f4a7c15) + b + UINT64_C(0x632be59bd9b4e019);
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
 KprSampleRun
-kpr_plan_day_run(int64_t day_records, int64_t budget, int run)
+kpr_plan_stratum_run(int64_t records, int64_t budget, int runs_wanted, int run, uint64_t seed)
 {
 	KprSampleRun result = {0, 0};
-	int64_t		runs = min64(KPR_SAMPLE_RUNS_PER_DAY, budget);
-	int64_t		spacing;
+	int			runs = kpr_plan_stratum_runs(records, budget, runs_wanted);
+	int64_t		segment_start;
+	int64_t		segment_length;
+	int64_t		slack;
 
-	if (run < 0 || run >= runs || day_records <= 0)
+	if (run < 0 || run >= runs)
 		return result;
-	result.start = day_records * run / runs;
-	spacing = day_records * (run + 1) / runs - result.start;
-	result.length = min64(budget * (run + 1) / runs - budget * run / runs, spacing);
-	if (result.length < 0)
-		result.length = 0;
+	budget = min64(budget, records);
+	segment_start = records * run / runs;
+	segment_length = records * (run + 1) / runs - segment_start;
+	result.length = min64(budget * (run + 1) / runs - budget * run / runs, segment_length);
+	slack = segment_length - result.length;
+	result.start = segment_start +
+		(slack > 0 ? (int64_t) (kpr_plan_mix(seed, (uint64_t) run) % (uint64_t) (slack + 1)) : 0);
 	return result;
 }
 
@@ -87,49 +141,6 @@ kpr_plan_probe(int64_t lower, int64_t upper, int64_t lower_timestamp, int64_t up
 		probe = lower + (int64_t) (fraction * (double) (upper - lower));
 	}
 	return min64(max64(probe, lower), upper - 1);
-}
-
-double
-kpr_plan_estimated_bytes(const KprPartitionDay *partitions, int partition_count)
-{
-	double		estimated = 0;
-	int64_t		records = 0;
-	int64_t		covered = 0;
-
-	for (int i = 0; i < partition_count; i++)
-	{
-		records += partitions[i].records;
-		if (partitions[i].sampled_records > 0)
-		{
-			estimated += partitions[i].records *
-				(partitions[i].sampled_bytes / partitions[i].sampled_records);
-			covered += partitions[i].records;
-		}
-	}
-	/* partitions without a sample take the others' mean size */
-	if (covered > 0 && covered < records)
-		estimated *= (double) records / covered;
-	return estimated;
-}
-
-double
-kpr_plan_peak_hour_bytes(const int64_t *hour_records, int hours, int64_t day_records,
-						 double day_bytes, int64_t sampled_records)
-{
-	double		peak = 0;
-
-	if (day_records == 0)
-		return 0;
-	if (sampled_records <= 0)
-		return -1;
-	for (int h = 0; h < hours; h++)
-	{
-		double		bytes = hour_records[h] * (day_bytes / day_records);
-
-		if (bytes > peak)
-			peak = bytes;
-	}
-	return peak;
 }
 
 bool

@@ -1,10 +1,10 @@
 /*
  * sample_plan.h
- *		The arithmetic of kpr.sample_topics that users act on: how a
- *		partition's sample budget is shared among its days, where each day's
- *		runs of consecutive records start, which offset the timestamp search
- *		probes next, and what a topic-day's sample says (bytes, peak hour,
- *		whether retention may have cut the day).
+ *		The plan of kpr.sample_topics: how a partition's sample budget is
+ *		shared among its strata (hours or days), where each stratum's runs
+ *		of consecutive records start, which offset the timestamp search
+ *		probes next, and whether retention may have cut a day.  What a sample
+ *		says (bytes, peak, their errors) is sample_estimate.h's.
  *
  * PostgreSQL-free C (stdint only), so that it is unit-tested on its own
  * (test/unit/test_sample_plan.c) under AddressSanitizer and UBSan; sample.c
@@ -17,25 +17,38 @@
 #include <stdint.h>
 
 /*
- * Runs of consecutive records one partition-day's sample is split into.
- * Every run of every day is one read round, and on librdkafka 2.0.2 a round
- * costs about a second whatever it reads, so this trades spread within a day
- * against wall time.
+ * Strata.  A partition's budget (max_records_per_partition) is shared among
+ * its strata: its hours where the broker answers offsets by time (the exact
+ * record count of every hour is then known), else its days.  Each stratum's
+ * share is read as a few runs of consecutive records: one fetch serves a run,
+ * so a run costs one round trip whatever its length, while separate runs
+ * give the stratum's own between-run variance (sample_estimate.c).
  */
+#define KPR_SAMPLE_RUNS_PER_HOUR 2
 #define KPR_SAMPLE_RUNS_PER_DAY 3
+#define KPR_SAMPLE_MAX_RUNS 3
 
 /*
- * Shares max_records among days in proportion to their records:
- * budget[d] = floor(max_records * records[d] / total), never more than
- * records[d]; a day with records gets at least one while the budget lasts
- * (earlier days first); if that overshoots, the largest shares give one back
- * each (the earliest of equal ones first) until the total is max_records.
- * A partition without records gets nothing.
+ * Records every non-empty stratum gets before the rest of the budget is
+ * shared by records: two runs of two, so that no stratum's size is a guess
+ * from its neighbours'.
  */
-extern void kpr_plan_day_budgets(const int64_t *day_records, int days,
-								 int64_t max_records, int64_t *budget);
+#define KPR_SAMPLE_STRATUM_MINIMUM 4
 
-/* One run of a day's sample: its first record, counted from the day's first. */
+/*
+ * Shares max_records among strata.  A budget covering every record reads
+ * every record.  Otherwise each non-empty stratum first gets
+ * min(records, m), m = min(KPR_SAMPLE_STRATUM_MINIMUM, max_records /
+ * non-empty strata); the rest goes to the strata in proportion to their
+ * records not yet taken, by cumulative rounding (so the shares sum to
+ * max_records exactly and none exceeds its stratum).  With fewer records in
+ * the budget than non-empty strata (m = 0), one record goes to every
+ * (non-empty strata / max_records)-th non-empty stratum, spread over time.
+ */
+extern void kpr_plan_stratum_budgets(const int64_t *stratum_records, int strata,
+									 int64_t max_records, int64_t *budget);
+
+/* One run of a stratum's sample: its first record, counted from the stratum's first. */
 typedef struct KprSampleRun
 {
 	int64_t		start;
@@ -43,15 +56,27 @@ typedef struct KprSampleRun
 } KprSampleRun;
 
 /*
- * Run number run (0 .. KPR_SAMPLE_RUNS_PER_DAY - 1) of a day holding
- * day_records records whose sample budget is budget.  With
- * runs = min(KPR_SAMPLE_RUNS_PER_DAY, budget), run r starts at
- * floor(day_records * r / runs) and reads
- * floor(budget * (r + 1) / runs) - floor(budget * r / runs) records, never
- * more than the distance to the next run: runs never overlap, and a budget
- * that covers the day reads every record exactly once.
+ * Runs a stratum of records records with sample budget budget is read as:
+ * 1 when the budget covers the stratum (every record, in one run), else
+ * min(runs_wanted, budget / 2) (at least 1), so that no run is a single
+ * record when two would fit.
  */
-extern KprSampleRun kpr_plan_day_run(int64_t day_records, int64_t budget, int run);
+extern int	kpr_plan_stratum_runs(int64_t records, int64_t budget, int runs_wanted);
+
+/*
+ * Run number run (0 .. kpr_plan_stratum_runs() - 1).  With k runs, the
+ * stratum is cut into k equal segments, run r reads
+ * floor(budget (r+1) / k) - floor(budget r / k) records of segment r, from a
+ * start drawn inside the segment by a hash of seed and r (deterministic:
+ * the same seed gives the same sample, and a sample's position owes nothing
+ * to the data).  Runs never overlap and stay in their segment; a covering
+ * budget reads every record once.
+ */
+extern KprSampleRun kpr_plan_stratum_run(int64_t records, int64_t budget, int runs_wanted,
+										 int run, uint64_t seed);
+
+/* A well-mixed 64-bit hash of two values (splitmix64), for run seeds. */
+extern uint64_t kpr_plan_mix(uint64_t a, uint64_t b);
 
 /*
  * The next offset to read when searching [lower, upper) for the first record
@@ -64,30 +89,6 @@ extern KprSampleRun kpr_plan_day_run(int64_t day_records, int64_t budget, int ru
 extern int64_t kpr_plan_probe(int64_t lower, int64_t upper,
 							  int64_t lower_timestamp, int64_t upper_timestamp,
 							  int64_t target, bool interpolate);
-
-/* What one partition's sample of one day holds, for the estimates below. */
-typedef struct KprPartitionDay
-{
-	int64_t		records;		/* records of the day, from offsets (exact) */
-	int64_t		sampled_records;	/* of them, read for the size sample */
-	double		sampled_bytes;	/* their total size */
-} KprPartitionDay;
-
-/*
- * A topic-day's bytes: each partition's records times its own sample mean;
- * partitions without a sample take the mean of the others (their records
- * scale the estimate up).  0 when no partition has a sample.
- */
-extern double kpr_plan_estimated_bytes(const KprPartitionDay *partitions, int partition_count);
-
-/*
- * The busiest hour's bytes: its records (summed over partitions) times the
- * day's mean record size, the largest over the hours given.  -1 when no
- * record was sampled (unknown), 0 when the day has no records.
- */
-extern double kpr_plan_peak_hour_bytes(const int64_t *hour_records, int hours,
-									   int64_t day_records, double day_bytes,
-									   int64_t sampled_records);
 
 /* Retention of a topic that the broker did not describe. */
 #define KPR_RETENTION_UNKNOWN INT64_C(-2)

@@ -210,8 +210,11 @@ store_row(StringInfo message, Tuplestorestate *store, AttInMetadata *attinmeta)
 	HeapTuple	tuple;
 
 	if (field_count != attinmeta->tupdesc->natts)
-		elog(ERROR, "kafka_partition_recommender worker sent %d fields, expected %d",
-			 field_count, attinmeta->tupdesc->natts);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("kafka_partition_recommender worker sent %d fields, the function returns %d",
+						field_count, attinmeta->tupdesc->natts),
+				 errhint("The extension's SQL objects are older than its library: run ALTER EXTENSION kafka_partition_recommender UPDATE.")));
 
 	values = palloc(field_count * sizeof(char *));
 	for (int i = 0; i < field_count; i++)

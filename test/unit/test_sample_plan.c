@@ -1,8 +1,9 @@
 /*
  * test_sample_plan.c
- *		Unit tests of src/sample_plan.c, the arithmetic of sample_topics:
+ *		Unit tests of src/sample_plan.c, the plan of sample_topics:
  *		hand-computed cases (the arithmetic beside each), then properties of
- *		the run layout over every small day.
+ *		the budget split over pseudo-random strata and of the run layout over
+ *		every small stratum.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,16 +14,16 @@
 #define DAY_MS	INT64_C(86400000)
 
 static int
-budgets_are(const int64_t *records, int days, int64_t max_records, const int64_t *expected)
+budgets_are(const int64_t *records, int strata, int64_t max_records, const int64_t *expected)
 {
 	int64_t		budget[16];
 
-	kpr_plan_day_budgets(records, days, max_records, budget);
-	for (int d = 0; d < days; d++)
-		if (budget[d] != expected[d])
+	kpr_plan_stratum_budgets(records, strata, max_records, budget);
+	for (int s = 0; s < strata; s++)
+		if (budget[s] != expected[s])
 		{
-			printf("# day %d: budget %lld, expected %lld\n", d, (long long) budget[d],
-				   (long long) expected[d]);
+			printf("# stratum %d: budget %lld, expected %lld\n", s, (long long) budget[s],
+				   (long long) expected[s]);
 			return 0;
 		}
 	return 1;
@@ -31,34 +32,89 @@ budgets_are(const int64_t *records, int days, int64_t max_records, const int64_t
 static void
 test_budgets(void)
 {
-	/* 100 * 100/1000, 100 * 300/1000, 100 * 600/1000 */
-	check(budgets_are((int64_t[]) {100, 300, 600}, 3, 100, (int64_t[]) {10, 30, 60}),
-		  "budget shared by records: 10, 30, 60 of 100");
-	/* a partition with fewer records than its budget: all of them, no more */
+	/*
+	 * 4 each first (12), then 88 by the untaken 96, 296, 596 of 988:
+	 * floor(88 * 96/988) = 8, floor(88 * 392/988) = 34, 88: 8, 26, 54
+	 */
+	check(budgets_are((int64_t[]) {100, 300, 600}, 3, 100, (int64_t[]) {12, 30, 58}),
+		  "4 each, the rest by records: 12, 30, 58 of 100");
 	check(budgets_are((int64_t[]) {3, 2}, 2, 100, (int64_t[]) {3, 2}),
-		  "fewer records than the budget: every record, 3 and 2");
-	/* floor(100 * 5/1000) = 0, raised to 1; floor(100 * 995/1000) = 99 */
-	check(budgets_are((int64_t[]) {5, 995}, 2, 100, (int64_t[]) {1, 99}),
-		  "a small day gets at least one record: 1, 99");
+		  "a budget covering the records: every record, 3 and 2");
+	check(budgets_are((int64_t[]) {3, 2}, 2, 5, (int64_t[]) {3, 2}),
+		  "a budget equal to the records: every record");
+	/* 2 of the small one (all it has) and 4; the 4 left go to the large one */
+	check(budgets_are((int64_t[]) {2, 1000}, 2, 10, (int64_t[]) {2, 8}),
+		  "a stratum smaller than the minimum is read whole: 2, 8");
 	check(budgets_are((int64_t[]) {0, 50, 50}, 3, 10, (int64_t[]) {0, 5, 5}),
-		  "an empty day gets nothing: 0, 5, 5");
-	/* 0 -> 1, 0 -> 1, floor(10 * 10^6 / (10^6 + 2)) = 9: 11, the largest gives one */
-	check(budgets_are((int64_t[]) {1, 1, 1000000}, 3, 10, (int64_t[]) {1, 1, 8}),
-		  "one huge day: 1, 1, 8 (trimmed from 9 to keep 10)");
-	/* every share floors to 0; the first two days take the 2 records */
-	check(budgets_are((int64_t[]) {10, 10, 10, 10}, 4, 2, (int64_t[]) {1, 1, 0, 0}),
-		  "a budget below the days with records: the first days, 1, 1, 0, 0");
-	/* 1, 1, 1, floor(10 * 48/100) = 4, floor(10 * 49/100) = 4: 11; the first largest gives */
-	check(budgets_are((int64_t[]) {1, 1, 1, 48, 49}, 5, 10, (int64_t[]) {1, 1, 1, 3, 4}),
-		  "overshoot trimmed from the earliest of equal shares: 1, 1, 1, 3, 4");
+		  "an empty stratum gets nothing: 0, 5, 5");
+	/* m = min(4, 10/3) = 3: 3, 3, 3, then the one left by 0, 0, 999997 untaken */
+	check(budgets_are((int64_t[]) {1, 3, 1000000}, 3, 10, (int64_t[]) {1, 3, 6}),
+		  "one huge stratum: 1, 3, 6");
+	/* 2 records for 4 non-empty strata: every second one, spread over time */
+	check(budgets_are((int64_t[]) {5, 0, 5, 5, 5}, 5, 2, (int64_t[]) {0, 0, 1, 0, 1}),
+		  "a budget below the non-empty strata: one each to every second, 0, 0, 1, 0, 1");
 	check(budgets_are((int64_t[]) {0, 0}, 2, 100, (int64_t[]) {0, 0}), "no records: nothing");
 	check(budgets_are((int64_t[]) {7, 9}, 2, 0, (int64_t[]) {0, 0}), "no budget: nothing");
 }
 
-static int
-run_is(int64_t records, int64_t budget, int run, int64_t start, int64_t length)
+/* Over pseudo-random strata: the shares' sum, bounds and minimum. */
+static void
+test_budget_properties(void)
 {
-	KprSampleRun r = kpr_plan_day_run(records, budget, run);
+	int			sums = 1,
+				bounded = 1,
+				minimum = 1;
+
+	for (uint64_t trial = 0; trial < 2000; trial++)
+	{
+		int64_t		records[48];
+		int64_t		budget[48];
+		int			strata = 1 + (int) (kpr_plan_mix(trial, 1) % 48);
+		int64_t		max_records = (int64_t) (kpr_plan_mix(trial, 2) % 3000);
+		int64_t		total = 0,
+					given = 0,
+					nonempty = 0,
+					m;
+
+		for (int s = 0; s < strata; s++)
+		{
+			uint64_t	r = kpr_plan_mix(trial, 100 + s);
+
+			/* a third empty, some small, some large */
+			records[s] = r % 3 == 0 ? 0 : (int64_t) ((r >> 8) % (r % 5 == 0 ? 5000 : 40));
+			total += records[s];
+			nonempty += records[s] > 0;
+		}
+		kpr_plan_stratum_budgets(records, strata, max_records, budget);
+		m = nonempty > 0 ? max_records / nonempty : 0;
+		if (m > KPR_SAMPLE_STRATUM_MINIMUM)
+			m = KPR_SAMPLE_STRATUM_MINIMUM;
+		for (int s = 0; s < strata; s++)
+		{
+			given += budget[s];
+			if (budget[s] < 0 || budget[s] > records[s])
+				bounded = 0;
+			if (records[s] > 0 && budget[s] < (records[s] < m ? records[s] : m))
+				minimum = 0;
+		}
+		if (given != (max_records < total ? max_records : total))
+		{
+			if (sums)
+				printf("# trial %llu: %lld given of %lld (records %lld)\n",
+					   (unsigned long long) trial, (long long) given,
+					   (long long) max_records, (long long) total);
+			sums = 0;
+		}
+	}
+	check(sums, "shares sum to the budget, or to every record when it covers them");
+	check(bounded, "no share exceeds its stratum");
+	check(minimum, "every non-empty stratum gets its minimum share");
+}
+
+static int
+run_is(int64_t records, int64_t budget, int runs, int run, int64_t start, int64_t length)
+{
+	KprSampleRun r = kpr_plan_stratum_run(records, budget, runs, run, 7);
 
 	if (r.start == start && r.length == length)
 		return 1;
@@ -70,22 +126,32 @@ run_is(int64_t records, int64_t budget, int run, int64_t start, int64_t length)
 static void
 test_runs(void)
 {
-	/* starts floor(1000 r / 3): 0, 333, 666; lengths floor(10 (r+1) / 3) - floor(10 r / 3) */
-	check(run_is(1000, 10, 0, 0, 3) && run_is(1000, 10, 1, 333, 3) && run_is(1000, 10, 2, 666, 4),
-		  "1000 records, budget 10: runs at 0, 333, 666 of 3, 3, 4");
-	/* a budget covering the day: 0, 1-2, 3-4 */
-	check(run_is(5, 5, 0, 0, 1) && run_is(5, 5, 1, 1, 2) && run_is(5, 5, 2, 3, 2),
-		  "5 records, budget 5: every record once (0+1, 1+2, 3+2)");
-	/* fewer records to read than runs: two runs of one */
-	check(run_is(100, 2, 0, 0, 1) && run_is(100, 2, 1, 50, 1) && run_is(100, 2, 2, 0, 0),
-		  "budget 2: two runs of 1 at 0 and 50, no third");
-	check(run_is(100, 0, 0, 0, 0), "budget 0: no run");
-	check(run_is(0, 5, 0, 0, 0), "an empty day: no run");
-	check(run_is(100, 10, -1, 0, 0) && run_is(100, 10, KPR_SAMPLE_RUNS_PER_DAY, 0, 0),
-		  "run numbers outside 0..%d: no run", KPR_SAMPLE_RUNS_PER_DAY - 1);
+	check(kpr_plan_stratum_runs(1000, 10, 3) == 3 && kpr_plan_stratum_runs(1000, 4, 3) == 2 &&
+		  kpr_plan_stratum_runs(1000, 3, 3) == 1 && kpr_plan_stratum_runs(1000, 1, 2) == 1,
+		  "runs: 3 of 10, 2 of 4, 1 of 3 (no run of one when two fit), 1 of 1");
+	check(kpr_plan_stratum_runs(5, 5, 3) == 1 && kpr_plan_stratum_runs(5, 9, 3) == 1,
+		  "a covering budget: one run");
+	check(kpr_plan_stratum_runs(0, 5, 3) == 0 && kpr_plan_stratum_runs(5, 0, 3) == 0,
+		  "no records or no budget: no run");
+	check(run_is(5, 5, 3, 0, 0, 5) && run_is(5, 5, 3, 1, 0, 0),
+		  "a covering budget: every record in one run");
+	check(run_is(100, 0, 2, 0, 0, 0) && run_is(0, 5, 2, 0, 0, 0), "nothing to read: no run");
+	check(run_is(100, 10, 2, -1, 0, 0) && run_is(100, 10, 2, 2, 0, 0),
+		  "run numbers outside 0..runs-1: no run");
+	{
+		KprSampleRun a = kpr_plan_stratum_run(1000, 10, 2, 1, 42);
+		KprSampleRun b = kpr_plan_stratum_run(1000, 10, 2, 1, 42);
+		int			starts_differ = 0;
+
+		for (uint64_t seed = 0; seed < 10; seed++)
+			starts_differ |= kpr_plan_stratum_run(1000, 10, 2, 1, seed).start != a.start;
+		check(a.start == b.start && a.length == 5 && a.start >= 500 && a.start <= 995,
+			  "the second of 2 runs of 5 in 1000 starts in 500..995, the same for the same seed");
+		check(starts_differ, "other seeds, other starts");
+	}
 }
 
-/* Over every day of up to 60 records and every budget up to its records. */
+/* Over every stratum of up to 60 records, every budget and a few seeds. */
 static void
 test_run_properties(void)
 {
@@ -94,39 +160,43 @@ test_run_properties(void)
 				exact = 1,
 				covering = 1;
 
-	for (int64_t records = 1; records <= 60; records++)
-		for (int64_t budget = 0; budget <= records; budget++)
-		{
-			int64_t		read = 0;
-			int64_t		end = 0;
+	for (int runs_wanted = 1; runs_wanted <= KPR_SAMPLE_MAX_RUNS; runs_wanted++)
+		for (int64_t records = 1; records <= 60; records++)
+			for (int64_t budget = 0; budget <= records + 1; budget++)
+				for (uint64_t seed = 0; seed < 5; seed++)
+				{
+					int64_t		read = 0;
+					int64_t		end = 0;
+					int			runs = kpr_plan_stratum_runs(records, budget, runs_wanted);
 
-			for (int run = 0; run < KPR_SAMPLE_RUNS_PER_DAY; run++)
-			{
-				KprSampleRun r = kpr_plan_day_run(records, budget, run);
+					for (int run = 0; run < runs; run++)
+					{
+						KprSampleRun r = kpr_plan_stratum_run(records, budget, runs_wanted,
+															  run, seed);
 
-				if (r.length == 0)
-					continue;
-				if (r.start < 0 || r.start + r.length > records)
-					inside = 0;
-				if (r.start < end)
-					disjoint = 0;
-				end = r.start + r.length;
-				read += r.length;
-			}
-			if (read != budget)
-			{
-				if (exact)
-					printf("# %lld records, budget %lld: %lld read\n", (long long) records,
-						   (long long) budget, (long long) read);
-				exact = 0;
-			}
-			if (budget == records && read != records)
-				covering = 0;
-		}
-	check(inside, "runs stay inside their day");
+						if (r.start < records * run / runs ||
+							r.start + r.length > records * (run + 1) / runs)
+							inside = 0;
+						if (r.start < end)
+							disjoint = 0;
+						end = r.start + r.length;
+						read += r.length;
+					}
+					if (read != (budget < records ? budget : records))
+					{
+						if (exact)
+							printf("# %lld records, budget %lld, %d runs: %lld read\n",
+								   (long long) records, (long long) budget, runs,
+								   (long long) read);
+						exact = 0;
+					}
+					if (budget >= records && read != records)
+						covering = 0;
+				}
+	check(inside, "runs stay inside their segment of the stratum");
 	check(disjoint, "runs never overlap, in order");
 	check(exact, "runs read exactly the budget");
-	check(covering, "a budget covering the day reads every record");
+	check(covering, "a covering budget reads every record");
 }
 
 static void
@@ -144,27 +214,6 @@ test_probe(void)
 		  "equal timestamps: bisection even when interpolating");
 	check(kpr_plan_probe(5, 6, 0, 10, 3, true) == 5 && kpr_plan_probe(5, 6, 0, 10, 3, false) == 5,
 		  "a one-record range: that record");
-}
-
-static void
-test_estimates(void)
-{
-	KprPartitionDay both[] = {{100, 10, 1000.0}, {300, 10, 2000.0}};
-	KprPartitionDay one_unsampled[] = {{100, 10, 1000.0}, {300, 0, 0.0}};
-	KprPartitionDay none[] = {{100, 0, 0.0}, {300, 0, 0.0}};
-	int64_t		hours[] = {10, 50, 40};
-
-	/* 100 * 1000/10 + 300 * 2000/10 */
-	check(kpr_plan_estimated_bytes(both, 2) == 70000.0, "bytes: each partition's mean, 70000");
-	/* 100 * 100, scaled by 400/100 */
-	check(kpr_plan_estimated_bytes(one_unsampled, 2) == 40000.0,
-		  "bytes: an unsampled partition takes the others' mean, 40000");
-	check(kpr_plan_estimated_bytes(none, 2) == 0.0, "bytes: no sample, 0");
-	/* busiest hour 50 records of 10000 / 100 bytes each */
-	check(kpr_plan_peak_hour_bytes(hours, 3, 100, 10000.0, 10) == 5000.0,
-		  "peak: the busiest hour's records times the mean size, 5000");
-	check(kpr_plan_peak_hour_bytes((int64_t[]) {0, 0}, 2, 0, 0.0, 0) == 0.0, "peak: no records, 0");
-	check(kpr_plan_peak_hour_bytes(hours, 3, 100, 0.0, 0) == -1.0, "peak: records, no sample: unknown");
 }
 
 static void
@@ -203,10 +252,10 @@ int
 main(void)
 {
 	test_budgets();
+	test_budget_properties();
 	test_runs();
 	test_run_properties();
 	test_probe();
-	test_estimates();
 	test_day_may_be_cut();
 	return tap_finish();
 }
