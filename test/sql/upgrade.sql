@@ -1,6 +1,7 @@
--- The upgrade path: 0.1.0 is frozen and 0.1.1 ships as an update script.  A
--- database holding 0.1.0 with history and settings is updated with ALTER
--- EXTENSION ... UPDATE and loses nothing; the update's new view works.
+-- The upgrade path: 0.1.0 is frozen; 0.1.1 and 0.1.2 ship as update
+-- scripts.  A database holding 0.1.0 with history and settings is updated
+-- with ALTER EXTENSION ... UPDATE (both steps) and loses nothing; what the
+-- updates add works.
 CREATE DATABASE kpr_upgrade;
 \c kpr_upgrade
 SET client_min_messages = warning;
@@ -25,7 +26,7 @@ INSERT INTO kpr.settings (server, throughput_factor) VALUES ('prod', 2);
 CREATE TEMP TABLE before AS
 SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
 UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
-UNION ALL SELECT 'history', md5(string_agg(c::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+UNION ALL SELECT 'history', md5(string_agg(to_jsonb(c)::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
 UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
 UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p;
 
@@ -37,7 +38,8 @@ SELECT b.what, b.fingerprint = a.fingerprint AS unchanged
 FROM before b
 JOIN (SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
       UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
-      UNION ALL SELECT 'history', md5(string_agg(c::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+      -- the columns 0.1.0 had (0.1.2 adds two, NULL for these rows: checked below)
+      UNION ALL SELECT 'history', md5(string_agg((to_jsonb(c) - 'bytes_in_stderr' - 'peak_bytes_in_per_sec_stderr')::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
       UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
       UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p) a
 USING (what)
@@ -51,7 +53,17 @@ SELECT count(*) AS granted_to_public
 FROM information_schema.role_table_grants
 WHERE table_schema = 'kpr' AND grantee = 'PUBLIC';
 
--- A fresh install of 0.1.1 (0.1.0, then the update) has the same objects.
+-- What 0.1.2 adds: the errors of sampled figures, NULL (not stated) for
+-- rows written before, and the new result columns of sample_topics.
+SELECT count(*) AS rows, count(bytes_in_stderr) AS with_bytes_error,
+       count(peak_bytes_in_per_sec_stderr) AS with_peak_error
+FROM kpr.consumption_daily;
+SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
+       LIKE '%bytes_in_stderr double precision, peak_bytes_in_per_sec_stderr double precision, stratified_by text)' AS new_columns;
+SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, integer, text, boolean)', 'EXECUTE')
+       AS public_may_sample;
+
+-- A fresh install of 0.1.2 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
 WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
