@@ -26,6 +26,7 @@ typedef struct KafkaSession
 	const KprRequest *request;
 	int			kafka_timeout_ms;	/* kpr.kafka_timeout of the call */
 	rd_kafka_t *client;
+	rd_kafka_conf_t *consumer_conf; /* a copy, for kpr_kafka_new_client() */
 	rd_kafka_queue_t *queue;	/* admin results, or the consumer's fetches */
 	const rd_kafka_metadata_t *metadata;
 	rd_kafka_topic_partition_list_t *partitions;	/* a request in flight */
@@ -61,6 +62,22 @@ extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
 extern KprTopicConfig *kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count);
 /* retention.ms per topic: -1 unlimited, KPR_RETENTION_UNKNOWN (sample_plan.h) */
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
+
+extern rd_kafka_t *kpr_kafka_new_client(void);
+
+/*
+ * ListOffsets by timestamp for queries rows of partition_count timestamps
+ * (kafka_offsets.c), over up to KPR_LOOKUP_CLIENTS connections at once:
+ * offsets and errors get one row per query.  KPR_NO_LOOKUP asks nothing for
+ * that partition (its offset is left alone).  A failed request raises the
+ * connection error after kpr.kafka_timeout.
+ */
+#define KPR_LOOKUP_CLIENTS			4
+#define KPR_NO_LOOKUP				PG_INT64_MIN
+extern void kpr_kafka_offsets_for_times(int queries, int partition_count,
+										const char *const *topics, const int32 *partition_ids,
+										const int64 *timestamps, int64 *offsets,
+										rd_kafka_resp_err_t *errors);
 
 extern char *kpr_kafka_cluster_id(void);
 extern int	kpr_kafka_controller_id(void);

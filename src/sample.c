@@ -115,6 +115,7 @@ typedef struct PartitionState
 	QueuedRun  *runs;
 	int			run_count;
 	int			next_run;
+	TimestampTz sought_at;		/* when the current run was sought; 0: not */
 	/* binary search / sampling round state */
 	int64		wanted_offset;	/* -1: nothing wanted this round */
 	int64		got_offset;
@@ -142,6 +143,7 @@ typedef struct SampleJob
 	TimestampTz phase_started;
 	int			list_offsets_calls;
 	int64		seeks;			/* of the sample's runs */
+	int64		seek_waits[10]; /* seek to first record: 0-9, 10-19, ... 90+ ms */
 } SampleJob;
 
 /* Close the running phase: its time is added to phase. */
@@ -193,6 +195,11 @@ find_partition(const SampleJob *job, const char *topic, int32 partition_id)
 	if (match == NULL)
 		return NULL;
 	topic_index = match - job->topics;
+	/* metadata lists partitions 0..n-1 in order, as brokers do: look there first */
+	if (partition_id >= 0 &&
+		job->first_partition[topic_index] + partition_id < topic_partitions_end(job, topic_index) &&
+		job->partitions[job->first_partition[topic_index] + partition_id].partition == partition_id)
+		return &job->partitions[job->first_partition[topic_index] + partition_id];
 	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
 		if (job->partitions[i].partition == partition_id)
 			return &job->partitions[i];
@@ -225,7 +232,8 @@ mark_topic_gone(SampleJob *job, int topic_index, const char *why)
 
 /*
  * ListOffsets for every partition at once: timestamps[i] for partition i
- * (-2 earliest, -1 latest, else a time in ms).  The call blocks, so it is
+ * (-2 earliest, -1 latest, else a time in ms; KPR_NO_LOOKUP: the caller knows
+ * the answer, offsets[i] is left alone).  The call blocks, so it is
  * repeated with short timeouts until the deadline.  The list is held by the
  * session so that an error cannot leak it.
  */
@@ -233,37 +241,50 @@ static void
 list_offsets(SampleJob *job, const int64 *timestamps, int64 *offsets)
 {
 	TimestampTz deadline = kpr_kafka_deadline();
+	int		   *asked = palloc(sizeof(int) * Max(job->partition_count, 1));
+	int			asked_count = 0;
 
+	for (int i = 0; i < job->partition_count; i++)
+		if (timestamps[i] != KPR_NO_LOOKUP)
+			asked[asked_count++] = i;
+	if (asked_count == 0)
+	{
+		pfree(asked);
+		return;
+	}
 	job->list_offsets_calls++;
 	for (;;)
 	{
-		rd_kafka_topic_partition_list_t *list = partition_list(job);
+		rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(asked_count);
 		rd_kafka_resp_err_t error;
 
 		kpr_session.partitions = list;
-		for (int i = 0; i < list->cnt; i++)
-			list->elems[i].offset = timestamps[i];
+		for (int j = 0; j < asked_count; j++)
+			rd_kafka_topic_partition_list_add(list, job->partitions[asked[j]].topic,
+											  job->partitions[asked[j]].partition)->offset =
+				timestamps[asked[j]];
 		error = rd_kafka_offsets_for_times(kpr_session.client, list, KPR_METADATA_ATTEMPT_MS);
 		if (error == RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
-			for (int i = 0; i < list->cnt; i++)
+			for (int j = 0; j < list->cnt; j++)
 			{
-				PartitionState *partition = &job->partitions[i];
+				PartitionState *partition = &job->partitions[asked[j]];
 
-				offsets[i] = list->elems[i].offset;
-				if (list->elems[i].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+				offsets[asked[j]] = list->elems[j].offset;
+				if (list->elems[j].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
 					mark_topic_gone(job, partition->topic_index,
-									rd_kafka_err2str(list->elems[i].err));
-				else if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+									rd_kafka_err2str(list->elems[j].err));
+				else if (list->elems[j].err != RD_KAFKA_RESP_ERR_NO_ERROR)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_ERROR),
 							 errmsg("could not read offsets of topic \"%s\" partition %d on server \"%s\"",
 									partition->topic, partition->partition,
 									kpr_session.request->server_name),
-							 errdetail("librdkafka: %s", rd_kafka_err2str(list->elems[i].err))));
+							 errdetail("librdkafka: %s", rd_kafka_err2str(list->elems[j].err))));
 			}
 			rd_kafka_topic_partition_list_destroy(list);
 			kpr_session.partitions = NULL;
+			pfree(asked);
 			return;
 		}
 		rd_kafka_topic_partition_list_destroy(list);
@@ -671,27 +692,65 @@ search_boundaries(SampleJob *job)
 		job->partitions[i].wanted_offset = -1;
 }
 
-/* offset_at(boundary) from the broker, for every boundary. */
+/*
+ * offset_at(boundary) from the broker, for every boundary.  A partition
+ * needs no request for a boundary at or before its first record (the answer
+ * is its first offset) or when it is empty; that spares the broker the hours
+ * before a young or retention-cut topic's data.  (After its last record the
+ * answer is not known for sure: a record written later may carry an older
+ * timestamp.)
+ */
 static void
 list_boundaries(SampleJob *job)
 {
-	int64	   *timestamps = palloc(sizeof(int64) * job->partition_count);
-	int64	   *offsets = palloc(sizeof(int64) * job->partition_count);
+	int			count = job->partition_count;
+	size_t		cells = (size_t) job->boundary_count * count;
+	int64	   *timestamps = palloc(sizeof(int64) * cells);
+	int64	   *offsets = palloc(sizeof(int64) * cells);
+	rd_kafka_resp_err_t *errors = palloc(sizeof(rd_kafka_resp_err_t) * cells);
+	const char **topics = palloc(sizeof(char *) * count);
+	int32	   *ids = palloc(sizeof(int32) * count);
+
+	for (int i = 0; i < count; i++)
+	{
+		topics[i] = job->partitions[i].topic;
+		ids[i] = job->partitions[i].partition;
+	}
+	for (int b = 0; b < job->boundary_count; b++)
+		for (int i = 0; i < count; i++)
+		{
+			const PartitionState *partition = &job->partitions[i];
+			size_t		cell = (size_t) b * count + i;
+
+			timestamps[cell] = boundary_ms(job, b);
+			if (partition->low >= partition->high || timestamps[cell] <= partition->first_timestamp)
+			{
+				timestamps[cell] = KPR_NO_LOOKUP;
+				offsets[cell] = partition->low;
+			}
+		}
+	kpr_kafka_offsets_for_times(job->boundary_count, count, topics, ids, timestamps, offsets, errors);
+	job->list_offsets_calls += job->boundary_count;
 
 	for (int b = 0; b < job->boundary_count; b++)
-	{
-		for (int i = 0; i < job->partition_count; i++)
-			timestamps[i] = boundary_ms(job, b);
-		list_offsets(job, timestamps, offsets);
-		for (int i = 0; i < job->partition_count; i++)
+		for (int i = 0; i < count; i++)
 		{
 			PartitionState *partition = &job->partitions[i];
+			size_t		cell = (size_t) b * count + i;
 
+			if (errors[cell] == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+				mark_topic_gone(job, partition->topic_index, rd_kafka_err2str(errors[cell]));
+			else if (errors[cell] != RD_KAFKA_RESP_ERR_NO_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("could not read offsets of topic \"%s\" partition %d on server \"%s\"",
+								partition->topic, partition->partition,
+								kpr_session.request->server_name),
+						 errdetail("librdkafka: %s", rd_kafka_err2str(errors[cell]))));
 			/* -1: no record at or after the boundary yet */
-			partition->boundary_offsets[b] = offsets[i] == OFFSET_UNKNOWN ?
-				partition->high : Max(offsets[i], partition->low);
+			partition->boundary_offsets[b] = offsets[cell] == OFFSET_UNKNOWN ?
+				partition->high : Max(offsets[cell], partition->low);
 		}
-	}
 }
 
 /*
@@ -841,6 +900,7 @@ seek_partition(SampleJob *job, PartitionState *partition, int64 offset)
 	kpr_session.partitions = NULL;
 	rd_kafka_topic_partition_list_destroy(one);
 	job->seeks++;
+	partition->sought_at = GetCurrentTimestamp();
 	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -890,6 +950,13 @@ take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *messa
 	}
 	if (message->offset < run->start)
 		return true;
+	if (partition->sought_at != 0)
+	{
+		long		waited = (long) ((GetCurrentTimestamp() - partition->sought_at) / 1000);
+
+		job->seek_waits[Min(waited / 10, 9)]++;
+		partition->sought_at = 0;
+	}
 	kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
 	if (message->offset + 1 >= run->end)
 		return start_next_run(job, partition, message->offset + 1);
@@ -1144,5 +1211,12 @@ kpr_task_sample_topics(const KprRequest *request)
 			 " seeks for the sample", kpr_session.request->server_name, times.data,
 			 job.list_offsets_calls, job.seeks);
 	}
+	/* each seek costs a fetch of its own: how long they waited for it */
+	elog(DEBUG2, "sample_topics seeks, by wait for the first record (0-9, 10-19, ..., 90+ ms): "
+		 INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " "
+		 INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT,
+		 job.seek_waits[0], job.seek_waits[1], job.seek_waits[2], job.seek_waits[3],
+		 job.seek_waits[4], job.seek_waits[5], job.seek_waits[6], job.seek_waits[7],
+		 job.seek_waits[8], job.seek_waits[9]);
 	kpr_kafka_close();
 }
