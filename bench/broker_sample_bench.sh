@@ -31,6 +31,9 @@ DAYS=7
 KCAT_JOBS=${KPR_BENCH_KCAT_JOBS:-4}
 # kpr.kafka_timeout for the calls; empty = the extension's default (30 s)
 KAFKA_TIMEOUT_MS=${KPR_BENCH_KAFKA_TIMEOUT_MS:-}
+# kpr.sample_seek_cost for the calls; empty = the extension's default (0 samples
+# every partition the budget does not cover, -1 never reads one whole)
+SEEK_COST=${KPR_BENCH_SEEK_COST:-}
 # statement_timeout of each sample_topics call (a cap, so that the script ends)
 CALL_TIMEOUT=${KPR_BENCH_CALL_TIMEOUT:-20min}
 # where the extension is installed: empty = PostgreSQL's own directories;
@@ -66,6 +69,7 @@ sample_call() {
 	psql -X -q --csv -v ON_ERROR_STOP=1 \
 		-c "SET client_min_messages = debug2" \
 		${KAFKA_TIMEOUT_MS:+-c "SET kpr.kafka_timeout = $KAFKA_TIMEOUT_MS"} \
+		${SEEK_COST:+-c "SET kpr.sample_seek_cost = $SEEK_COST"} \
 		-c "SET statement_timeout = '$CALL_TIMEOUT'" \
 		-c "SELECT $columns FROM kpr.sample_topics('broker', $DAYS, $budget) ORDER BY topic, day" \
 		>"$out.csv" 2>"$out.err" || status=$?

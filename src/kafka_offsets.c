@@ -38,7 +38,7 @@ typedef struct LookupShared
 	const int64 *timestamps;	/* queries x partition_count */
 	int64	   *offsets;
 	rd_kafka_resp_err_t *errors;
-	int64		deadline_ms;	/* CLOCK_MONOTONIC */
+	int			timeout_ms;		/* for each query, from its first attempt */
 	pg_atomic_uint32 next_query;
 	pg_atomic_uint32 finished;	/* threads that have returned */
 	volatile bool stop;
@@ -67,7 +67,11 @@ monotonic_ms(void)
 	return (int64) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* One query (a row of timestamps) on one client; false when it gave up. */
+/*
+ * One query (a row of timestamps) on one client; false when it gave up, no
+ * answer within kpr.kafka_timeout of its first attempt (as for a single
+ * request: a call of many queries may take longer than that in all).
+ */
 static bool
 answer_query(LookupThread *self, int query)
 {
@@ -78,6 +82,7 @@ answer_query(LookupThread *self, int query)
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(shared->partition_count);
 	int		   *asked = malloc(sizeof(int) * (shared->partition_count + 1));
 	bool		answered = false;
+	int64		deadline_ms = monotonic_ms() + shared->timeout_ms;
 
 	if (asked == NULL)
 	{
@@ -107,7 +112,7 @@ answer_query(LookupThread *self, int query)
 			answered = true;
 			break;
 		}
-		if (monotonic_ms() >= shared->deadline_ms)
+		if (monotonic_ms() >= deadline_ms)
 		{
 			self->error = error;
 			break;
@@ -196,7 +201,7 @@ kpr_kafka_offsets_for_times(int queries, int partition_count, const char *const 
 	shared.timestamps = timestamps;
 	shared.offsets = offsets;
 	shared.errors = errors;
-	shared.deadline_ms = monotonic_ms() + kpr_session.kafka_timeout_ms;
+	shared.timeout_ms = kpr_session.kafka_timeout_ms;
 	pg_atomic_init_u32(&shared.next_query, 0);
 	pg_atomic_init_u32(&shared.finished, 0);
 	for (size_t i = 0; i < (size_t) queries * partition_count; i++)

@@ -22,6 +22,7 @@ int			kpr_max_workers = 4;
 int			kpr_kafka_timeout_ms = 30000;
 int			kpr_http_timeout_ms = 30000;
 int			kpr_offset_search = KPR_OFFSET_SEARCH_AUTO;
+int			kpr_sample_seek_cost = 256 * 1024;
 
 static const struct config_enum_entry offset_search_options[] = {
 	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
@@ -63,6 +64,14 @@ _PG_init(void)
 							&kpr_http_timeout_ms,
 							30000, 100, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kpr.sample_seek_cost",
+							"What one seek costs kpr.sample_topics, in bytes read again.",
+							"A broker answers a fetch at any offset with the whole stored batch holding it.  A partition whose window holds fewer bytes than its sample's seeks would cost is read whole, which makes its figures exact; 0 reads whole only the partitions the budget covers; -1 never reads a partition whole (every hour's boundaries then come from the broker).",
+							&kpr_sample_seek_cost,
+							256 * 1024, -1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("kpr.offset_search",

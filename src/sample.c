@@ -116,6 +116,11 @@ typedef struct PartitionState
 	int			run_count;
 	int			next_run;
 	TimestampTz sought_at;		/* when the current run was sought; 0: not */
+	bool		whole;			/* read whole rather than sampled */
+	int			next_boundary;	/* read whole: the next boundary its records pass */
+	int64		max_timestamp;	/* read whole: the newest timestamp read so far */
+	double		probe_bytes;	/* sizes of the single records read so far */
+	int			probe_records;
 	/* binary search / sampling round state */
 	int64		wanted_offset;	/* -1: nothing wanted this round */
 	int64		got_offset;
@@ -143,8 +148,11 @@ typedef struct SampleJob
 	TimestampTz phase_started;
 	int			list_offsets_calls;
 	int64		seeks;			/* of the sample's runs */
+	int			whole_partitions;	/* read whole rather than sampled */
 	int64		seek_waits[10]; /* seek to first record: 0-9, 10-19, ... 90+ ms */
 } SampleJob;
+
+static int	stratum_count(const SampleJob *job);
 
 /* Close the running phase: its time is added to phase. */
 static void
@@ -587,6 +595,8 @@ read_round(SampleJob *job)
 
 			partition->got_offset = message->offset;
 			partition->got_timestamp = rd_kafka_message_timestamp(message, &timestamp_type);
+			partition->probe_bytes += record_bytes(message);
+			partition->probe_records++;
 			/* paused, it stops fetching while the others finish */
 			finish_partition(partition);
 			waiting--;
@@ -693,23 +703,27 @@ search_boundaries(SampleJob *job)
 }
 
 /*
- * offset_at(boundary) from the broker, for every boundary.  A partition
- * needs no request for a boundary at or before its first record (the answer
- * is its first offset) or when it is empty; that spares the broker the hours
- * before a young or retention-cut topic's data.  (After its last record the
- * answer is not known for sure: a record written later may carry an older
- * timestamp.)
+ * offset_at(boundary) from the broker: the day boundaries of every
+ * partition (day_boundaries), or the other hours' of the partitions that
+ * are sampled rather than read whole (a partition read whole finds its
+ * hours from its records).  A partition needs no request for a
+ * boundary at or before its first record (the answer is its first offset)
+ * or when it is empty; that spares the broker the hours before a young or
+ * retention-cut topic's data.  (After its last record the answer is not
+ * known for sure: a record written later may carry an older timestamp.)
  */
 static void
-list_boundaries(SampleJob *job)
+list_boundaries(SampleJob *job, bool day_boundaries)
 {
 	int			count = job->partition_count;
+	int			per_day = job->boundaries_per_day;
 	size_t		cells = (size_t) job->boundary_count * count;
 	int64	   *timestamps = palloc(sizeof(int64) * cells);
 	int64	   *offsets = palloc(sizeof(int64) * cells);
 	rd_kafka_resp_err_t *errors = palloc(sizeof(rd_kafka_resp_err_t) * cells);
 	const char **topics = palloc(sizeof(char *) * count);
 	int32	   *ids = palloc(sizeof(int32) * count);
+	int			queries = 0;
 
 	for (int i = 0; i < count; i++)
 	{
@@ -723,14 +737,28 @@ list_boundaries(SampleJob *job)
 			size_t		cell = (size_t) b * count + i;
 
 			timestamps[cell] = boundary_ms(job, b);
-			if (partition->low >= partition->high || timestamps[cell] <= partition->first_timestamp)
+			offsets[cell] = partition->low;
+			if ((b % per_day == 0) != day_boundaries)
 			{
+				/* not this pass's: keep what is there */
 				timestamps[cell] = KPR_NO_LOOKUP;
-				offsets[cell] = partition->low;
+				offsets[cell] = partition->boundary_offsets[b];
 			}
+			else if (!day_boundaries && partition->whole)
+			{
+				/* an hour of a partition read whole: its day's start will do */
+				timestamps[cell] = KPR_NO_LOOKUP;
+				offsets[cell] = partition->boundary_offsets[b - b % per_day];
+			}
+			else if (partition->low >= partition->high ||
+					 timestamps[cell] <= partition->first_timestamp)
+				timestamps[cell] = KPR_NO_LOOKUP;
 		}
+	for (int b = 0; b < job->boundary_count; b++)
+		if ((b % per_day == 0) == day_boundaries)
+			queries++;
 	kpr_kafka_offsets_for_times(job->boundary_count, count, topics, ids, timestamps, offsets, errors);
-	job->list_offsets_calls += job->boundary_count;
+	job->list_offsets_calls += queries;
 
 	for (int b = 0; b < job->boundary_count; b++)
 		for (int i = 0; i < count; i++)
@@ -751,6 +779,39 @@ list_boundaries(SampleJob *job)
 			partition->boundary_offsets[b] = offsets[cell] == OFFSET_UNKNOWN ?
 				partition->high : Max(offsets[cell], partition->low);
 		}
+}
+
+/*
+ * Which partitions are read whole instead of sampled: those the budget
+ * covers, and those whose window holds fewer bytes (its records x the mean
+ * size of the single records read so far) than the sample's seeks would
+ * cost (kpr.sample_seek_cost each: a broker answers a fetch at any offset
+ * with the whole stored batch holding it, so a seek reads that again).  A
+ * partition read whole is exact, and needs no hourly boundaries from the
+ * broker.
+ */
+static void
+choose_whole_reads(SampleJob *job)
+{
+	int64		seek_cost = pg_strtoint64(kpr_kafka_argument("sample_seek_cost"));
+	int			runs_per_stratum = job->boundaries_per_day > 1 ?
+		KPR_SAMPLE_RUNS_PER_HOUR : KPR_SAMPLE_RUNS_PER_DAY;
+	double		runs = Max(1.0, Min(job->max_records / 2.0,
+								   (double) stratum_count(job) * runs_per_stratum));
+
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+		int64		window = partition->boundary_offsets[job->boundary_count - 1] -
+			partition->boundary_offsets[0];
+		double		size = partition->probe_records > 0 ?
+			partition->probe_bytes / partition->probe_records : 1024.0;
+
+		/* seek_cost -1: never (a check of the broker's hourly boundaries) */
+		partition->whole = window > 0 && seek_cost >= 0 &&
+			(window <= job->max_records || (double) window * size <= runs * seek_cost);
+		job->whole_partitions += partition->whole;
+	}
 }
 
 /*
@@ -854,9 +915,23 @@ plan_sample(SampleJob *job)
 		int			queued = 0;
 
 		partition->strata = palloc0(sizeof(KprStratumSample) * strata);
+		if (partition->whole)
+		{
+			/* one run over the window: take_whole_partition_record */
+			partition->runs = palloc(sizeof(QueuedRun));
+			partition->runs[0].stratum = -1;
+			partition->runs[0].start = partition->boundary_offsets[0];
+			partition->runs[0].end = partition->boundary_offsets[job->boundary_count - 1];
+			partition->run_count = 1;
+			partition->next_run = 0;
+			partition->next_boundary = 1;
+			partition->max_timestamp = PG_INT64_MIN;
+			continue;
+		}
 		for (int s = 0; s < strata; s++)
 		{
-			records[s] = partition->boundary_offsets[s + 1] - partition->boundary_offsets[s];
+			/* boundaries never decrease; a broker that said otherwise gets no sample */
+			records[s] = Max(partition->boundary_offsets[s + 1] - partition->boundary_offsets[s], 0);
 			partition->strata[s].records = records[s];
 		}
 		kpr_plan_stratum_budgets((const int64_t *) records, strata, job->max_records,
@@ -910,43 +985,120 @@ seek_partition(SampleJob *job, PartitionState *partition, int64 offset)
 }
 
 /*
- * The partition's run has ended: the next one starts, read through if it is
- * close, else sought.  Returns false when no run is left (the partition is
- * then finished).  next_offset is the offset the consumer reads next.
+ * The partition's current run has ended: the next one becomes current.
+ * Returns false when none is left (the partition is then finished).
  */
 static bool
-start_next_run(SampleJob *job, PartitionState *partition, int64 next_offset)
+end_run(PartitionState *partition)
 {
-	const QueuedRun *run;
+	int			stratum = partition->runs[partition->next_run].stratum;
 
-	kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
+	if (stratum >= 0)
+		kpr_sample_end_run(&partition->strata[stratum]);
 	if (++partition->next_run >= partition->run_count)
 	{
 		finish_partition(partition);
 		return false;
 	}
-	run = &partition->runs[partition->next_run];
-	if (run->start < next_offset || run->start - next_offset > READ_THROUGH_RECORDS)
-		seek_partition(job, partition, run->start);
 	return true;
 }
 
 /*
- * Take a record of a partition into its sample.  Records before the current
- * run (read through, or left over) are skipped; one at or past the run's end
- * (a compaction gap) ends the run first.  Returns false once the partition
- * has read all its runs.
+ * Get to the current run's start from next_offset, the offset the consumer
+ * reads next: read through a short gap, seek over a longer one.
+ */
+static void
+approach_run(SampleJob *job, PartitionState *partition, int64 next_offset)
+{
+	const QueuedRun *run = &partition->runs[partition->next_run];
+
+	if (run->start - next_offset > READ_THROUGH_RECORDS)
+		seek_partition(job, partition, run->start);
+}
+
+/*
+ * A partition read whole finds its hourly boundaries itself, as a broker's
+ * time index answers ListOffsets by timestamp: the boundary at time T is the
+ * first offset at which the newest timestamp so far is >= T.  Day boundaries
+ * come from the broker, and an hour's never passes its day's end.  Every
+ * record counts in the stratum its offset falls in, as a sampled
+ * partition's do (so a compacted log counts the offsets, as there).
+ */
+static void
+take_whole_partition_record(SampleJob *job, PartitionState *partition,
+							rd_kafka_message_t *message)
+{
+	rd_kafka_timestamp_type_t timestamp_type;
+	int			per_day = job->boundaries_per_day;
+	int			last = job->boundary_count - 1;
+
+	partition->max_timestamp = Max(partition->max_timestamp,
+								   rd_kafka_message_timestamp(message, &timestamp_type));
+	while (partition->next_boundary < last)
+	{
+		int			b = partition->next_boundary;
+
+		if (b % per_day == 0)
+		{
+			if (message->offset < partition->boundary_offsets[b])
+				break;
+		}
+		else
+		{
+			int64		day_end = partition->boundary_offsets[b - b % per_day + per_day];
+
+			if (message->offset < day_end &&
+				partition->max_timestamp < boundary_ms(job, b))
+				break;
+			partition->boundary_offsets[b] = Min(message->offset, day_end);
+		}
+		partition->next_boundary++;
+	}
+	kpr_sample_add(&partition->strata[partition->next_boundary - 1], record_bytes(message));
+}
+
+/*
+ * After a whole read: the hourly boundaries no record reached are the next
+ * day's, and every stratum's records follow from its boundaries.
+ */
+static void
+count_whole_partition(SampleJob *job, PartitionState *partition)
+{
+	int			per_day = job->boundaries_per_day;
+
+	for (int b = partition->next_boundary; b < job->boundary_count - 1; b++)
+		if (b % per_day != 0)
+			partition->boundary_offsets[b] = partition->boundary_offsets[b - b % per_day + per_day];
+	for (int s = 0; s < stratum_count(job); s++)
+		partition->strata[s].records =
+			Max(partition->boundary_offsets[s + 1] - partition->boundary_offsets[s], 0);
+}
+
+/*
+ * Take a record of a partition into its sample.  A record past the current
+ * run's end (the run's last records were compacted away) ends that run, and
+ * any later run it is past too, before it is looked at; a record before the
+ * current run (read through, or left over) is skipped.  Returns false once
+ * the partition has read all its runs.
  */
 static bool
 take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *message)
 {
 	const QueuedRun *run = &partition->runs[partition->next_run];
 
-	while (message->offset >= run->end)
+	if (message->offset >= run->end)
 	{
-		if (!start_next_run(job, partition, message->offset + 1))
-			return false;
-		run = &partition->runs[partition->next_run];
+		do
+		{
+			if (!end_run(partition))
+				return false;
+			run = &partition->runs[partition->next_run];
+		} while (message->offset >= run->end);
+		if (message->offset < run->start)
+		{
+			approach_run(job, partition, message->offset + 1);
+			return true;
+		}
 	}
 	if (message->offset < run->start)
 		return true;
@@ -957,9 +1109,16 @@ take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *messa
 		job->seek_waits[Min(waited / 10, 9)]++;
 		partition->sought_at = 0;
 	}
-	kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
+	if (run->stratum >= 0)
+		kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
+	else
+		take_whole_partition_record(job, partition, message);
 	if (message->offset + 1 >= run->end)
-		return start_next_run(job, partition, message->offset + 1);
+	{
+		if (!end_run(partition))
+			return false;
+		approach_run(job, partition, message->offset + 1);
+	}
 	return true;
 }
 
@@ -1035,7 +1194,11 @@ sample_runs(SampleJob *job)
 	{
 		PartitionState *partition = &job->partitions[i];
 
-		if (partition->next_run < partition->run_count)
+		if (partition->whole)
+			count_whole_partition(job, partition);
+
+		if (partition->next_run < partition->run_count &&
+			partition->runs[partition->next_run].stratum >= 0)
 			kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
 	}
 }
@@ -1177,15 +1340,22 @@ kpr_task_sample_topics(const KprRequest *request)
 			job.boundaries_per_day = 24;
 		job.boundary_count = job.boundaries_per_day * job.days + 1;
 		for (int i = 0; i < job.partition_count; i++)
-			job.partitions[i].boundary_offsets = palloc(sizeof(int64) * job.boundary_count);
+			job.partitions[i].boundary_offsets = palloc0(sizeof(int64) * job.boundary_count);
 		end_phase(&job, PHASE_WATERMARKS);
 
 		read_edge_timestamps(&job);
 		end_phase(&job, PHASE_EDGES);
 		if (job.boundaries_per_day == 24)
-			list_boundaries(&job);
+		{
+			list_boundaries(&job, true);
+			choose_whole_reads(&job);
+			list_boundaries(&job, false);
+		}
 		else
+		{
 			search_boundaries(&job);
+			choose_whole_reads(&job);
+		}
 		end_phase(&job, PHASE_BOUNDARIES);
 
 		report_phase("sampling record sizes");
@@ -1207,9 +1377,9 @@ kpr_task_sample_topics(const KprRequest *request)
 		for (int phase = 0; phase < PHASE_COUNT; phase++)
 			appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
 							 (long) (job.phase_us[phase] / 1000));
-		elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, " INT64_FORMAT
-			 " seeks for the sample", kpr_session.request->server_name, times.data,
-			 job.list_offsets_calls, job.seeks);
+		elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, %d partition(s) read whole, "
+			 INT64_FORMAT " seeks for the sample", kpr_session.request->server_name, times.data,
+			 job.list_offsets_calls, job.whole_partitions, job.seeks);
 	}
 	/* each seek costs a fetch of its own: how long they waited for it */
 	elog(DEBUG2, "sample_topics seeks, by wait for the first record (0-9, 10-19, ..., 90+ ms): "

@@ -11,6 +11,7 @@ extern int	kpr_max_workers;
 extern int	kpr_kafka_timeout_ms;
 extern int	kpr_http_timeout_ms;
 extern int	kpr_offset_search;
+extern int	kpr_sample_seek_cost;
 
 typedef enum KprOffsetSearch
 {

@@ -41,11 +41,12 @@ CREATE TEMP TABLE busiest_hour AS
 SELECT DISTINCT ON (topic, day) topic, day, hour, record_bytes AS bytes
 FROM hourly ORDER BY topic, day, record_bytes DESC, hour;
 
--- sample_topics where the broker answers ListOffsets by timestamp: every day
--- and hour boundary is one request, counts are exact, and the budget covers
--- every record, so bytes and the busiest hour's rate are exact too, and
--- their stated errors 0.  Days retention deleted (telemetry_short, 3 days)
--- are left out; the days it kept are there.
+-- sample_topics where the broker answers ListOffsets by timestamp, with a
+-- budget that covers every record: every partition is read whole, its day
+-- boundaries from ListOffsets and its hours from its records' timestamps, so
+-- counts, bytes and the busiest hour's rate are exact, and their stated
+-- errors 0.  Days retention deleted (telemetry_short, 3 days) are left out;
+-- the days it kept are there.
 SET client_min_messages = warning;
 CREATE TEMP TABLE by_broker AS SELECT * FROM kpr.sample_topics('broker', 8, 100000);
 RESET client_min_messages;
@@ -69,15 +70,30 @@ SELECT round(peak_bytes_in_per_sec::numeric, 1) AS peak_bytes_in_per_sec,
        round(avg_record_bytes::numeric, 1) AS avg_record_bytes
 FROM by_broker WHERE topic = 'burst_sizes' AND day = :'today'::date - 1;
 
--- A budget smaller than the records: counts stay exact, bytes and the peak
--- are estimates, each within the 95% interval the call states (+- 1.96
+-- kpr.sample_seek_cost = -1 never reads a partition whole: every hourly
+-- boundary is then a ListOffsets request, and with the same covering budget
+-- the figures are the same, exactly.
+SET kpr.sample_seek_cost = -1;
+SET client_min_messages = warning;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE b.records_in = s.records_in AND b.bytes_in = s.bytes_in
+                          AND b.peak_bytes_in_per_sec = s.peak_bytes_in_per_sec
+                          AND b.bytes_in_stderr = 0) AS same_and_exact
+FROM kpr.sample_topics('broker', 8, 100000) b JOIN by_broker s USING (topic, day);
+RESET client_min_messages;
+
+-- A budget smaller than the records, sampled (kpr.sample_seek_cost = 0:
+-- only covered partitions are read whole): counts stay exact, bytes and the
+-- peak are estimates, each within the 95% interval the call states (+- 1.96
 -- standard errors), against the truth computed from per-hour bytes.  The
 -- sample is drawn from a seed of the topic, partition and hour, so the
 -- figures are the same every run on the same data.
+SET kpr.sample_seek_cost = 0;
 SET client_min_messages = warning;
 CREATE TEMP TABLE sampled AS
 SELECT * FROM kpr.sample_topics('broker', 3, 1000, 'burst_sizes,diurnal,orders,clicks');
 RESET client_min_messages;
+RESET kpr.sample_seek_cost;
 SELECT s.topic, :'today'::date - s.day AS days_ago,
        s.records_in = r.records AS count_exact,
        s.sampled_records < s.records_in AS sampled_not_read_all,
@@ -88,6 +104,17 @@ SELECT s.topic, :'today'::date - s.day AS days_ago,
 FROM sampled s JOIN retained r USING (topic, day) JOIN busiest_hour h USING (topic, day)
 WHERE s.records_in > 0
 ORDER BY s.topic, s.day;
+
+-- With the default kpr.sample_seek_cost (256kB) the same budget reads these
+-- partitions whole: a few MB each, less than their samples' seeks would
+-- fetch again.  The figures are then exact.
+SET client_min_messages = warning;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE w.sampled_records = w.records_in AND w.bytes_in = r.record_bytes
+                          AND w.bytes_in_stderr = 0) AS read_whole_and_exact
+FROM kpr.sample_topics('broker', 3, 1000, 'burst_sizes,diurnal,orders,clicks') w
+JOIN retained r USING (topic, day);
+RESET client_min_messages;
 
 -- The binary search on record timestamps, forced, finds the same counts on
 -- the same broker (no hourly peak: not affordable that way).

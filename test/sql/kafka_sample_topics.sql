@@ -55,7 +55,9 @@ ORDER BY 1, 2;
 -- "Sampling").  The mock cannot answer offsets by time: the strata are days.
 -- clicks' values are all 60 B: a sample of equal sizes has no spread, so its
 -- stated error is 0, and it is right.
+SET kpr.sample_seek_cost = 0;	-- sample, do not read whole (see below)
 CREATE TEMP TABLE small_sample AS SELECT * FROM kpr.sample_topics('mock', 3, 30, 'orders,clicks,payments');
+RESET kpr.sample_seek_cost;
 SELECT s.topic,
        (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago,
        s.records_in = p.records AS count_exact,
@@ -70,6 +72,17 @@ ORDER BY 1, 2 DESC;
 SELECT topic, sum(sampled_records) <= 30 * max(c.partitions) AS partition_budget_kept
 FROM small_sample JOIN (VALUES ('orders', 6), ('clicks', 4), ('payments', 3)) AS c(topic, partitions) USING (topic)
 GROUP BY topic ORDER BY topic;
+
+-- With the default kpr.sample_seek_cost (256kB), the same budget reads these
+-- small partitions whole, every record, since the sample's seeks would fetch
+-- more: the figures are exact.
+SELECT s.topic,
+       (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago,
+       s.sampled_records = s.records_in AS read_whole,
+       s.bytes_in = p.record_bytes AS bytes_exact,
+       s.bytes_in_stderr = 0 AS no_error
+FROM kpr.sample_topics('mock', 3, 30, 'orders,clicks,payments') s JOIN produced p USING (topic, day)
+ORDER BY 1, 2 DESC;
 
 -- Forcing the binary search gives the same counts (the mock needs it anyway);
 -- forcing the broker's answer on a broker that cannot give one is caught by
