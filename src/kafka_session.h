@@ -79,6 +79,31 @@ extern void kpr_kafka_offsets_for_times(int queries, int partition_count,
 										const int64 *timestamps, int64 *offsets,
 										rd_kafka_resp_err_t *errors);
 
+/*
+ * Offsets [start, end) of one partition for kpr_kafka_read_ranges
+ * (kafka_ranges.c), which reads many over up to KPR_READ_CLIENTS
+ * connections at once and calls take(arg, record) for every record in range,
+ * on a thread that is not the backend's: take must not touch PostgreSQL.
+ * done and gone (the topic was deleted) are set by it.  Ranges must be
+ * sorted by topic name, then partition.
+ */
+typedef struct KprRange
+{
+	const char *topic;
+	int32		partition;
+	int64		start;
+	int64		end;
+	void	   *arg;
+	bool		done;
+	bool		gone;
+} KprRange;
+
+typedef void (*KprRangeRecordFn) (void *arg, rd_kafka_message_t *message);
+
+#define KPR_READ_CLIENTS			4
+/* Returns the records given to take. */
+extern int64 kpr_kafka_read_ranges(KprRange *ranges, int count, KprRangeRecordFn take);
+
 extern char *kpr_kafka_cluster_id(void);
 extern int	kpr_kafka_controller_id(void);
 

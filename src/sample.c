@@ -847,15 +847,17 @@ broker_answers_by_time(SampleJob *job)
 }
 
 /*
- * Timestamps of the first and the last record of every partition that has
- * records, one parallel round each.  The binary search needs no probe for a
- * boundary outside that range, and a truncated log's first timestamp says
- * which days retention may have cut.
+ * Timestamps of the first and (for the search) the last record of every
+ * partition that has records, one parallel round each.  A boundary before
+ * the first record needs no request, and the search no probe for one after
+ * the last; a truncated log's first timestamp says which days retention may
+ * have cut.  Each round costs a stored batch per partition, so the last
+ * record is read only where the search needs it.
  */
 static void
-read_edge_timestamps(SampleJob *job)
+read_edge_timestamps(SampleJob *job, bool last_too)
 {
-	for (int edge = 0; edge < 2; edge++)
+	for (int edge = 0; edge < (last_too ? 2 : 1); edge++)
 	{
 		for (int i = 0; i < job->partition_count; i++)
 		{
@@ -917,12 +919,8 @@ plan_sample(SampleJob *job)
 		partition->strata = palloc0(sizeof(KprStratumSample) * strata);
 		if (partition->whole)
 		{
-			/* one run over the window: take_whole_partition_record */
-			partition->runs = palloc(sizeof(QueuedRun));
-			partition->runs[0].stratum = -1;
-			partition->runs[0].start = partition->boundary_offsets[0];
-			partition->runs[0].end = partition->boundary_offsets[job->boundary_count - 1];
-			partition->run_count = 1;
+			/* read by read_whole_partitions, not from a queue of runs */
+			partition->run_count = 0;
 			partition->next_run = 0;
 			partition->next_boundary = 1;
 			partition->max_timestamp = PG_INT64_MIN;
@@ -991,10 +989,7 @@ seek_partition(SampleJob *job, PartitionState *partition, int64 offset)
 static bool
 end_run(PartitionState *partition)
 {
-	int			stratum = partition->runs[partition->next_run].stratum;
-
-	if (stratum >= 0)
-		kpr_sample_end_run(&partition->strata[stratum]);
+	kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
 	if (++partition->next_run >= partition->run_count)
 	{
 		finish_partition(partition);
@@ -1074,6 +1069,72 @@ count_whole_partition(SampleJob *job, PartitionState *partition)
 			Max(partition->boundary_offsets[s + 1] - partition->boundary_offsets[s], 0);
 }
 
+/* What a reader thread needs to take a record of a partition read whole. */
+typedef struct WholeRead
+{
+	SampleJob  *job;
+	PartitionState *partition;
+} WholeRead;
+
+/* Called on a reader thread (kafka_ranges.c): PostgreSQL-free. */
+static void
+take_whole_record(void *arg, rd_kafka_message_t *message)
+{
+	WholeRead  *read = arg;
+
+	take_whole_partition_record(read->job, read->partition, message);
+}
+
+static int
+compare_ranges(const void *a, const void *b)
+{
+	const KprRange *x = a;
+	const KprRange *y = b;
+	int			order = strcmp(x->topic, y->topic);
+
+	if (order != 0)
+		return order;
+	return x->partition < y->partition ? -1 : x->partition > y->partition;
+}
+
+/*
+ * Read the partitions chosen to be read whole, their windows' offsets, over
+ * several connections at once (kafka_ranges.c); then count their strata.
+ */
+static void
+read_whole_partitions(SampleJob *job)
+{
+	KprRange   *ranges = palloc0(sizeof(KprRange) * Max(job->whole_partitions, 1));
+	WholeRead  *reads = palloc(sizeof(WholeRead) * Max(job->whole_partitions, 1));
+	int			count = 0;
+
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+
+		if (!partition->whole || job->topic_gone[partition->topic_index])
+			continue;
+		reads[count].job = job;
+		reads[count].partition = partition;
+		ranges[count].topic = partition->topic;
+		ranges[count].partition = partition->partition;
+		ranges[count].start = partition->boundary_offsets[0];
+		ranges[count].end = partition->boundary_offsets[job->boundary_count - 1];
+		ranges[count].arg = &reads[count];
+		count++;
+	}
+	qsort(ranges, count, sizeof(KprRange), compare_ranges);
+	job->records_read[1] += kpr_kafka_read_ranges(ranges, count, take_whole_record);
+	for (int r = 0; r < count; r++)
+	{
+		PartitionState *partition = ((WholeRead *) ranges[r].arg)->partition;
+
+		if (ranges[r].gone)
+			mark_topic_gone(job, partition->topic_index, "the broker no longer knows the partition");
+		count_whole_partition(job, partition);
+	}
+}
+
 /*
  * Take a record of a partition into its sample.  A record past the current
  * run's end (the run's last records were compacted away) ends that run, and
@@ -1109,10 +1170,7 @@ take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *messa
 		job->seek_waits[Min(waited / 10, 9)]++;
 		partition->sought_at = 0;
 	}
-	if (run->stratum >= 0)
-		kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
-	else
-		take_whole_partition_record(job, partition, message);
+	kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
 	if (message->offset + 1 >= run->end)
 	{
 		if (!end_run(partition))
@@ -1194,11 +1252,7 @@ sample_runs(SampleJob *job)
 	{
 		PartitionState *partition = &job->partitions[i];
 
-		if (partition->whole)
-			count_whole_partition(job, partition);
-
-		if (partition->next_run < partition->run_count &&
-			partition->runs[partition->next_run].stratum >= 0)
+		if (partition->next_run < partition->run_count)
 			kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
 	}
 }
@@ -1343,7 +1397,7 @@ kpr_task_sample_topics(const KprRequest *request)
 			job.partitions[i].boundary_offsets = palloc0(sizeof(int64) * job.boundary_count);
 		end_phase(&job, PHASE_WATERMARKS);
 
-		read_edge_timestamps(&job);
+		read_edge_timestamps(&job, job.boundaries_per_day == 1);
 		end_phase(&job, PHASE_EDGES);
 		if (job.boundaries_per_day == 24)
 		{
@@ -1360,6 +1414,7 @@ kpr_task_sample_topics(const KprRequest *request)
 
 		report_phase("sampling record sizes");
 		plan_sample(&job);
+		read_whole_partitions(&job);
 		sample_runs(&job);
 		end_phase(&job, PHASE_SAMPLE);
 	}
