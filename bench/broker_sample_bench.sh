@@ -31,6 +31,12 @@ DAYS=7
 KCAT_JOBS=${KPR_BENCH_KCAT_JOBS:-4}
 # kpr.kafka_timeout for the calls; empty = the extension's default (30 s)
 KAFKA_TIMEOUT_MS=${KPR_BENCH_KAFKA_TIMEOUT_MS:-}
+# batch.size of the fixture's producer, i.e. the stored batches; empty =
+# librdkafka's default (1 MB)
+BATCH_BYTES=${KPR_BENCH_BATCH_BYTES:-}
+if [[ -n "$BATCH_BYTES" ]]; then
+	export KPR_LOADER_BATCH_BYTES=$BATCH_BYTES
+fi
 # kpr.sample_seek_cost for the calls; empty = the extension's default (0 samples
 # every partition the budget does not cover, -1 never reads one whole)
 SEEK_COST=${KPR_BENCH_SEEK_COST:-}
