@@ -10,7 +10,7 @@
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/topic_filter.o src/functions.o src/tasks.o src/worker.o \
-	src/kafka.o src/kafka_offsets.o src/kafka_ranges.o src/list_topics.o src/cluster_info.o src/sample.o src/sample_plan.o src/sample_estimate.o \
+	src/kafka.o src/kafka_threads.o src/kafka_offsets.o src/kafka_ranges.o src/list_topics.o src/cluster_info.o src/sample.o src/sample_plan.o src/sample_estimate.o \
 	src/fetch_metrics.o src/metrics.o src/http.o src/confluent_response.o src/metrics_confluent.o \
 	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
 	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o

@@ -8,71 +8,46 @@
  * time) and its one broker thread: measured on the real broker, 1 GB over
  * 200 partitions took one consumer 11-12 s where 4 kcat processes took
  * 4.4 s.  So the partitions are dealt out to a few extra consumers, each
- * driven by a thread that calls nothing but librdkafka and the caller's
- * record function (which must not touch PostgreSQL either: it gets each
- * record of a partition on one thread, in offset order).  The backend waits,
- * checking for interrupts, and raises any error itself; an ERROR or FATAL
- * stops the threads first (each within one poll) as in kafka_offsets.c.
+ * driven by a thread (kafka_threads.c) that calls nothing but librdkafka
+ * and the caller's record function (which must not touch PostgreSQL either:
+ * it gets each record of a partition on one thread, in offset order).  The
+ * backend raises any error a reader met.
  */
 #include "postgres.h"
 
-#include <pthread.h>
-#include <time.h>
-
-#include "miscadmin.h"
-#include "port/atomics.h"
-#include "storage/ipc.h"
-
 #include "kafka_session.h"
+#include "kafka_threads.h"
 
 typedef struct RangeShared
 {
 	KprRange   *ranges;
 	KprRangeRecordFn take;
 	int			timeout_ms;		/* without a record, a reader gives up */
-	pg_atomic_uint32 finished;	/* threads that have returned */
-	volatile bool stop;
 } RangeShared;
 
+/* One reader: its ranges, what it read, and why it gave up, if it did. */
 typedef struct RangeReader
 {
 	RangeShared *shared;
-	rd_kafka_t *client;
-	pthread_t	thread;
-	bool		started;
 	int		   *owned;			/* indexes into ranges, sorted like them */
 	int			owned_count;
 	int64		records;		/* delivered to take */
-	/* why the reader gave up, if it did */
 	rd_kafka_resp_err_t error;
 	int			error_range;	/* -1: not about one partition */
 	char		error_text[256];
 } RangeReader;
 
-static RangeReader *running;
-static int	running_count;
-static bool exit_callback_registered;
-
-static int64
-monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* The reader's range a message belongs to (ranges are sorted by topic, partition). */
 static KprRange *
-owned_range(RangeReader *self, const char *topic, int32 partition)
+owned_range(RangeReader *reader, const char *topic, int32 partition)
 {
 	int			low = 0,
-				high = self->owned_count - 1;
+				high = reader->owned_count - 1;
 
 	while (low <= high)
 	{
 		int			middle = (low + high) / 2;
-		KprRange   *range = &self->shared->ranges[self->owned[middle]];
+		KprRange   *range = &reader->shared->ranges[reader->owned[middle]];
 		int			order = strcmp(topic, range->topic);
 
 		if (order == 0)
@@ -89,7 +64,7 @@ owned_range(RangeReader *self, const char *topic, int32 partition)
 
 /* A range is read: stop fetching its partition. */
 static void
-finish_range(RangeReader *self, KprRange *range)
+finish_range(KprThread *self, KprRange *range)
 {
 	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
 
@@ -100,27 +75,30 @@ finish_range(RangeReader *self, KprRange *range)
 }
 
 static void
-give_up(RangeReader *self, rd_kafka_resp_err_t error, int range, const char *text)
+give_up(KprThread *self, rd_kafka_resp_err_t error, int range, const char *text)
 {
-	self->error = error;
-	self->error_range = range;
-	strlcpy(self->error_text, text, sizeof(self->error_text));
-	self->shared->stop = true;
+	RangeReader *reader = self->arg;
+
+	reader->error = error;
+	reader->error_range = range;
+	strlcpy(reader->error_text, text, sizeof(reader->error_text));
+	self->group->stop = true;
 }
 
-static void *
-reader_thread(void *arg)
+/* A thread's body: read its ranges to their ends. */
+static void
+read_ranges(KprThread *self)
 {
-	RangeReader *self = arg;
-	RangeShared *shared = self->shared;
-	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(self->owned_count);
+	RangeReader *reader = self->arg;
+	RangeShared *shared = reader->shared;
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(reader->owned_count);
 	int			open_ranges = 0;
-	int64		progress_ms = monotonic_ms();
+	int64		progress_ms = kpr_monotonic_ms();
 	rd_kafka_resp_err_t error;
 
-	for (int j = 0; j < self->owned_count; j++)
+	for (int j = 0; j < reader->owned_count; j++)
 	{
-		KprRange   *range = &shared->ranges[self->owned[j]];
+		KprRange   *range = &shared->ranges[reader->owned[j]];
 
 		if (range->start >= range->end)
 		{
@@ -135,22 +113,22 @@ reader_thread(void *arg)
 	if (error != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		give_up(self, error, -1, rd_kafka_err2str(error));
-		open_ranges = 0;
+		return;
 	}
 
-	while (open_ranges > 0 && !shared->stop)
+	while (open_ranges > 0 && !self->group->stop)
 	{
 		rd_kafka_message_t *message = rd_kafka_consumer_poll(self->client, KPR_POLL_MS);
 		KprRange   *range = NULL;
 
 		if (message == NULL)
 		{
-			if (monotonic_ms() - progress_ms > shared->timeout_ms)
+			if (kpr_monotonic_ms() - progress_ms > shared->timeout_ms)
 				give_up(self, RD_KAFKA_RESP_ERR__TIMED_OUT, -1, "no record within kpr.kafka_timeout");
 			continue;
 		}
 		if (message->rkt != NULL)
-			range = owned_range(self, rd_kafka_topic_name(message->rkt), message->partition);
+			range = owned_range(reader, rd_kafka_topic_name(message->rkt), message->partition);
 		if (range == NULL || range->done)
 			;					/* not ours, or left over */
 		else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -171,11 +149,11 @@ reader_thread(void *arg)
 					rd_kafka_message_errstr(message));
 		else if (message->offset >= range->start)
 		{
-			progress_ms = monotonic_ms();
+			progress_ms = kpr_monotonic_ms();
 			if (message->offset < range->end)
 			{
 				shared->take(range->arg, message);
-				self->records++;
+				reader->records++;
 			}
 			if (message->offset + 1 >= range->end)
 			{
@@ -185,108 +163,53 @@ reader_thread(void *arg)
 		}
 		rd_kafka_message_destroy(message);
 	}
-	pg_atomic_fetch_add_u32(&shared->finished, 1);
-	return NULL;
-}
-
-static void
-stop_readers(void)
-{
-	for (int t = 0; t < running_count; t++)
-		running[t].shared->stop = true;
-	for (int t = 0; t < running_count; t++)
-	{
-		if (running[t].started)
-			pthread_join(running[t].thread, NULL);
-		running[t].started = false;
-		if (running[t].client != NULL)
-			rd_kafka_destroy_flags(running[t].client, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-		running[t].client = NULL;
-	}
-	running = NULL;
-	running_count = 0;
-}
-
-static void
-stop_readers_at_exit(int code, Datum arg)
-{
-	stop_readers();
 }
 
 int64
 kpr_kafka_read_ranges(KprRange *ranges, int count, KprRangeRecordFn take)
 {
 	RangeShared shared;
+	KprThreadGroup group;
 	RangeReader *readers;
-	int			reader_count = Min(KPR_READ_CLIENTS, count);
-	volatile int64 records = 0;
-	RangeReader *volatile failed = NULL;
+	RangeReader *failed = NULL;
+	int64		records = 0;
 
 	if (count <= 0)
 		return 0;
-	if (!exit_callback_registered)
-	{
-		/* registered after the session's: runs before it, at exit */
-		before_shmem_exit(stop_readers_at_exit, 0);
-		exit_callback_registered = true;
-	}
 	memset(&shared, 0, sizeof(shared));
 	shared.ranges = ranges;
 	shared.take = take;
 	shared.timeout_ms = kpr_session.kafka_timeout_ms;
-	pg_atomic_init_u32(&shared.finished, 0);
 
-	/* deal the ranges out in turn; each reader's stay in the callers' order */
-	readers = palloc0(sizeof(RangeReader) * reader_count);
-	for (int t = 0; t < reader_count; t++)
+	/* deal the ranges out in turn; each reader's stay in the caller's order */
+	memset(&group, 0, sizeof(group));
+	group.count = Min(KPR_READ_CLIENTS, count);
+	group.threads = palloc0(sizeof(KprThread) * group.count);
+	group.body = read_ranges;
+	readers = palloc0(sizeof(RangeReader) * group.count);
+	for (int t = 0; t < group.count; t++)
 	{
 		readers[t].shared = &shared;
-		readers[t].owned = palloc(sizeof(int) * (count / reader_count + 1));
+		readers[t].owned = palloc(sizeof(int) * (count / group.count + 1));
 		readers[t].error_range = -1;
+		group.threads[t].arg = &readers[t];
 	}
 	for (int i = 0; i < count; i++)
 	{
-		RangeReader *reader = &readers[i % reader_count];
+		RangeReader *reader = &readers[i % group.count];
 
 		ranges[i].done = false;
 		ranges[i].gone = false;
 		reader->owned[reader->owned_count++] = i;
 	}
+	kpr_thread_group_run(&group);
 
-	running = readers;
-	running_count = reader_count;
-	PG_TRY();
+	for (int t = 0; t < group.count; t++)
 	{
-		int			started = 0;
-
-		for (int t = 0; t < reader_count; t++)
-		{
-			readers[t].client = kpr_kafka_new_client();
-			if (pthread_create(&readers[t].thread, NULL, reader_thread, &readers[t]) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-						 errmsg("could not start a thread to read Kafka partitions: %m")));
-			readers[t].started = true;
-			started++;
-		}
-		while (pg_atomic_read_u32(&shared.finished) < (uint32) started)
-		{
-			CHECK_FOR_INTERRUPTS();
-			pg_usleep(1000L);
-		}
-		for (int t = 0; t < reader_count; t++)
-		{
-			records += readers[t].records;
-			if (readers[t].error != RD_KAFKA_RESP_ERR_NO_ERROR && failed == NULL)
-				failed = &readers[t];
-		}
+		records += readers[t].records;
+		if (readers[t].error != RD_KAFKA_RESP_ERR_NO_ERROR && failed == NULL)
+			failed = &readers[t];
 	}
-	PG_FINALLY();
-	{
-		stop_readers();
-	}
-	PG_END_TRY();
-
 	if (failed != NULL)
 	{
 		if (failed->error == RD_KAFKA_RESP_ERR__TIMED_OUT)
