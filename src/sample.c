@@ -117,8 +117,7 @@ typedef struct PartitionState
 	int			next_run;
 	TimestampTz sought_at;		/* when the current run was sought; 0: not */
 	bool		whole;			/* read whole rather than sampled */
-	int			next_boundary;	/* read whole: the next boundary its records pass */
-	int64		max_timestamp;	/* read whole: the newest timestamp read so far */
+	KprWholeRead whole_read;	/* read whole: where its records have got */
 	double		probe_bytes;	/* sizes of the single records read so far */
 	int			probe_records;
 	/* binary search / sampling round state */
@@ -922,8 +921,8 @@ plan_sample(SampleJob *job)
 			/* read by read_whole_partitions, not from a queue of runs */
 			partition->run_count = 0;
 			partition->next_run = 0;
-			partition->next_boundary = 1;
-			partition->max_timestamp = PG_INT64_MIN;
+			partition->whole_read.next_boundary = 1;
+			partition->whole_read.max_timestamp = PG_INT64_MIN;
 			continue;
 		}
 		for (int s = 0; s < strata; s++)
@@ -1012,44 +1011,23 @@ approach_run(SampleJob *job, PartitionState *partition, int64 next_offset)
 }
 
 /*
- * A partition read whole finds its hourly boundaries itself, as a broker's
- * time index answers ListOffsets by timestamp: the boundary at time T is the
- * first offset at which the newest timestamp so far is >= T.  Day boundaries
- * come from the broker, and an hour's never passes its day's end.  Every
- * record counts in the stratum its offset falls in, as a sampled
- * partition's do (so a compacted log counts the offsets, as there).
+ * A record of a partition read whole: in the stratum its offset falls in,
+ * the hourly boundaries placed by the records' timestamps (sample_plan.c).
+ * Runs on a reader thread: PostgreSQL-free.
  */
 static void
 take_whole_partition_record(SampleJob *job, PartitionState *partition,
 							rd_kafka_message_t *message)
 {
 	rd_kafka_timestamp_type_t timestamp_type;
-	int			per_day = job->boundaries_per_day;
-	int			last = job->boundary_count - 1;
+	int			stratum = kpr_plan_whole_record(&partition->whole_read, message->offset,
+												rd_kafka_message_timestamp(message, &timestamp_type),
+												(int64_t *) partition->boundary_offsets,
+												job->boundary_count, job->boundaries_per_day,
+												job->first_midnight_ms,
+												KPR_MS_PER_DAY / job->boundaries_per_day);
 
-	partition->max_timestamp = Max(partition->max_timestamp,
-								   rd_kafka_message_timestamp(message, &timestamp_type));
-	while (partition->next_boundary < last)
-	{
-		int			b = partition->next_boundary;
-
-		if (b % per_day == 0)
-		{
-			if (message->offset < partition->boundary_offsets[b])
-				break;
-		}
-		else
-		{
-			int64		day_end = partition->boundary_offsets[b - b % per_day + per_day];
-
-			if (message->offset < day_end &&
-				partition->max_timestamp < boundary_ms(job, b))
-				break;
-			partition->boundary_offsets[b] = Min(message->offset, day_end);
-		}
-		partition->next_boundary++;
-	}
-	kpr_sample_add(&partition->strata[partition->next_boundary - 1], record_bytes(message));
+	kpr_sample_add(&partition->strata[stratum], record_bytes(message));
 }
 
 /*
@@ -1059,11 +1037,8 @@ take_whole_partition_record(SampleJob *job, PartitionState *partition,
 static void
 count_whole_partition(SampleJob *job, PartitionState *partition)
 {
-	int			per_day = job->boundaries_per_day;
-
-	for (int b = partition->next_boundary; b < job->boundary_count - 1; b++)
-		if (b % per_day != 0)
-			partition->boundary_offsets[b] = partition->boundary_offsets[b - b % per_day + per_day];
+	kpr_plan_whole_finish(&partition->whole_read, (int64_t *) partition->boundary_offsets,
+						  job->boundary_count, job->boundaries_per_day);
 	for (int s = 0; s < stratum_count(job); s++)
 		partition->strata[s].records =
 			Max(partition->boundary_offsets[s + 1] - partition->boundary_offsets[s], 0);

@@ -1,7 +1,8 @@
 /*
  * sample_plan.c
  *		The plan of kpr.sample_topics (see sample_plan.h): budgets, run
- *		layout, search probes and the retention rule.
+ *		layout, search probes, the boundaries of a whole read and the
+ *		retention rule.
  */
 #include "sample_plan.h"
 
@@ -141,6 +142,46 @@ kpr_plan_probe(int64_t lower, int64_t upper, int64_t lower_timestamp, int64_t up
 		probe = lower + (int64_t) (fraction * (double) (upper - lower));
 	}
 	return min64(max64(probe, lower), upper - 1);
+}
+
+int
+kpr_plan_whole_record(KprWholeRead *state, int64_t offset, int64_t timestamp,
+					  int64_t *boundary_offsets, int boundary_count, int per_day,
+					  int64_t first_ms, int64_t step_ms)
+{
+	int			last = boundary_count - 1;
+
+	if (timestamp > state->max_timestamp)
+		state->max_timestamp = timestamp;
+	while (state->next_boundary < last)
+	{
+		int			b = state->next_boundary;
+
+		if (b % per_day == 0)
+		{
+			if (offset < boundary_offsets[b])
+				break;
+		}
+		else
+		{
+			int64_t		day_end = boundary_offsets[b - b % per_day + per_day];
+
+			if (offset < day_end && state->max_timestamp < first_ms + b * step_ms)
+				break;
+			boundary_offsets[b] = min64(offset, day_end);
+		}
+		state->next_boundary++;
+	}
+	return state->next_boundary - 1;
+}
+
+void
+kpr_plan_whole_finish(const KprWholeRead *state, int64_t *boundary_offsets, int boundary_count,
+					  int per_day)
+{
+	for (int b = state->next_boundary; b < boundary_count - 1; b++)
+		if (b % per_day != 0)
+			boundary_offsets[b] = boundary_offsets[b - b % per_day + per_day];
 }
 
 bool

@@ -3,7 +3,8 @@
  *		The plan of kpr.sample_topics: how a partition's sample budget is
  *		shared among its strata (hours or days), where each stratum's runs
  *		of consecutive records start, which offset the timestamp search
- *		probes next, and whether retention may have cut a day.  What a sample
+ *		probes next, where a partition read whole puts its hourly
+ *		boundaries, and whether retention may have cut a day.  What a sample
  *		says (bytes, peak, their errors) is sample_estimate.h's.
  *
  * PostgreSQL-free C (stdint only), so that it is unit-tested on its own
@@ -89,6 +90,30 @@ extern uint64_t kpr_plan_mix(uint64_t a, uint64_t b);
 extern int64_t kpr_plan_probe(int64_t lower, int64_t upper,
 							  int64_t lower_timestamp, int64_t upper_timestamp,
 							  int64_t target, bool interpolate);
+
+/*
+ * A partition read whole finds its hourly boundaries from its records, as a
+ * broker's time index answers ListOffsets by timestamp: the boundary at time
+ * T is the first offset at which the newest timestamp so far is >= T.
+ * boundary_offsets[0 .. boundary_count - 1] holds the day boundaries (every
+ * per_day-th) from the broker; boundary b is at first_ms + b * step_ms.
+ * kpr_plan_whole_record takes the partition's records in offset order and
+ * returns the stratum (boundary b to b + 1) each falls in, setting each
+ * hourly boundary it passes (never past its day's end);
+ * kpr_plan_whole_finish sets the hourly boundaries no record reached to the
+ * next day boundary.  state starts as {1, INT64_MIN}.
+ */
+typedef struct KprWholeRead
+{
+	int			next_boundary;
+	int64_t		max_timestamp;
+} KprWholeRead;
+
+extern int	kpr_plan_whole_record(KprWholeRead *state, int64_t offset, int64_t timestamp,
+								  int64_t *boundary_offsets, int boundary_count, int per_day,
+								  int64_t first_ms, int64_t step_ms);
+extern void kpr_plan_whole_finish(const KprWholeRead *state, int64_t *boundary_offsets,
+								  int boundary_count, int per_day);
 
 /* Retention of a topic that the broker did not describe. */
 #define KPR_RETENTION_UNKNOWN INT64_C(-2)

@@ -216,6 +216,78 @@ test_probe(void)
 		  "a one-record range: that record");
 }
 
+/*
+ * A whole read of 2 days of 4 "hours" each (step 10 ms from 0): 8 strata,
+ * boundaries 0..8, day boundaries 0, 4 and 8 from the broker.
+ */
+static int
+whole_read_is(const int64_t *offsets, const int64_t *timestamps, int records,
+			  const int64_t *day_boundaries, const int64_t *expected_boundaries,
+			  const int *expected_strata)
+{
+	int64_t		boundaries[9] = {0};
+	KprWholeRead state = {1, INT64_MIN};
+	int			ok = 1;
+
+	boundaries[0] = day_boundaries[0];
+	boundaries[4] = day_boundaries[1];
+	boundaries[8] = day_boundaries[2];
+	for (int i = 0; i < records; i++)
+	{
+		int			stratum = kpr_plan_whole_record(&state, offsets[i], timestamps[i], boundaries,
+													9, 4, 0, 10);
+
+		if (stratum != expected_strata[i])
+		{
+			printf("# record %d (offset %lld, time %lld): stratum %d, expected %d\n", i,
+				   (long long) offsets[i], (long long) timestamps[i], stratum, expected_strata[i]);
+			ok = 0;
+		}
+	}
+	kpr_plan_whole_finish(&state, boundaries, 9, 4);
+	for (int b = 0; b < 9; b++)
+		if (boundaries[b] != expected_boundaries[b])
+		{
+			printf("# boundary %d: %lld, expected %lld\n", b, (long long) boundaries[b],
+				   (long long) expected_boundaries[b]);
+			ok = 0;
+		}
+	return ok;
+}
+
+static void
+test_whole_read(void)
+{
+	/* one record per stratum, in order: every boundary at its record */
+	check(whole_read_is((int64_t[]) {0, 1, 2, 3, 4, 5, 6, 7},
+						(int64_t[]) {0, 10, 20, 30, 40, 50, 60, 70}, 8,
+						(int64_t[]) {0, 4, 8},
+						(int64_t[]) {0, 1, 2, 3, 4, 5, 6, 7, 8},
+						(int[]) {0, 1, 2, 3, 4, 5, 6, 7}),
+		  "whole read in order: boundaries at each hour's first record");
+	/* empty hours: 2 records in hour 0, then hour 3; day 2 empty but its last */
+	check(whole_read_is((int64_t[]) {0, 1, 2, 3},
+						(int64_t[]) {1, 5, 35, 75}, 4,
+						(int64_t[]) {0, 3, 4},
+						(int64_t[]) {0, 2, 2, 2, 3, 3, 3, 3, 4},
+						(int[]) {0, 0, 3, 7}),
+		  "empty hours: a boundary no record starts is the next record's, or the day's end");
+	/* a late record with an old timestamp does not move a boundary back */
+	check(whole_read_is((int64_t[]) {0, 1, 2, 3, 4},
+						(int64_t[]) {0, 12, 3, 25, 31}, 5,
+						(int64_t[]) {0, 5, 5},
+						(int64_t[]) {0, 1, 3, 4, 5, 5, 5, 5, 5},
+						(int[]) {0, 1, 1, 2, 3}),
+		  "an older timestamp after a newer one stays in the newer one's hour (the broker's index)");
+	/* timestamps past the day's end while the broker's day boundary says otherwise */
+	check(whole_read_is((int64_t[]) {0, 1, 2},
+						(int64_t[]) {0, 45, 46}, 3,
+						(int64_t[]) {0, 2, 3},
+						(int64_t[]) {0, 1, 1, 1, 2, 3, 3, 3, 3},
+						(int[]) {0, 3, 4}),
+		  "an hour's boundary never passes its day's boundary from the broker");
+}
+
 static void
 test_day_may_be_cut(void)
 {
@@ -256,6 +328,7 @@ main(void)
 	test_runs();
 	test_run_properties();
 	test_probe();
+	test_whole_read();
 	test_day_may_be_cut();
 	return tap_finish();
 }
