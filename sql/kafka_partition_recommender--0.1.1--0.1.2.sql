@@ -5,8 +5,9 @@
 -- is stratified by hour where the broker answers offsets by time, each
 -- hour's bytes come from its own records, and the errors of bytes_in and of
 -- the peak are stated: new result columns, and two new columns of
--- kpr.consumption_daily that collect fills.  Existing history is kept; its
--- rows get NULL errors (not stated then).
+-- kpr.consumption_daily that collect fills.  Small partitions are read whole
+-- (the library decides; no SQL object changes for it).  Existing history is
+-- kept; its rows get NULL errors (not stated then).
 
 ALTER TABLE kpr.consumption_daily
     ADD COLUMN bytes_in_stderr double precision CHECK (bytes_in_stderr >= 0),
@@ -40,7 +41,7 @@ AS 'MODULE_PATHNAME', 'kpr_sample_topics'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) IS
-'Per topic and UTC day of the last complete days: records produced (exact, from offsets), bytes and average record size (key + value + headers) estimated from a sample of at most max_records_per_partition records per partition, stratified by hour where the broker answers offsets by time (stratified_by hour, else day), the busiest hour''s rate by its own bytes (hour strata only), and the standard errors of bytes_in and of the peak.';
+'Per topic and UTC day of the last complete days: records produced (exact, from offsets), bytes and average record size (key + value + headers), exact for partitions read whole (kpr.sample_seek_cost) and otherwise estimated from a sample of at most max_records_per_partition records per partition, stratified by hour where the broker answers offsets by time (stratified_by hour, else day), the busiest hour''s rate by its own bytes (hour strata only), and the standard errors of bytes_in and of the peak.';
 
 REVOKE ALL ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) FROM PUBLIC;
 

@@ -28,6 +28,13 @@
  * With the binary search (days as strata) the peak is NULL: hourly
  * boundaries are not affordable that way.
  *
+ * Whole reads.  A partition the budget covers, or whose window holds fewer
+ * bytes than its sample's seeks would fetch again (kpr.sample_seek_cost per
+ * seek: a broker answers a fetch at any offset with the whole stored batch
+ * holding it), is read whole over several connections (kafka_ranges.c),
+ * exactly; its hourly boundaries come from its records' timestamps
+ * (kpr_plan_whole_record) instead of hourly ListOffsets requests.
+ *
  * Parallelism.  One consumer is assigned every partition once (assign, never
  * subscribe, so no group is joined).  The search reads in rounds: each
  * resumes the partitions that need a record, seeks each to the offset it
