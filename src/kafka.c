@@ -228,9 +228,9 @@ kpr_kafka_close(void)
 
 /*
  * Another consumer with the session's configuration: its own connections,
- * for requests that a broker would otherwise serve one after another
- * (kafka_offsets.c).  Its main queue is never polled, so its callbacks
- * never run; the caller destroys it.
+ * for requests that a broker would otherwise serve one after another (the
+ * thread groups of kafka_threads.c).  Its main queue is never polled, so its
+ * callbacks never run; the caller destroys it.
  */
 rd_kafka_t *
 kpr_kafka_new_client(void)

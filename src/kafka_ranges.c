@@ -6,8 +6,8 @@
  * One librdkafka consumer reading a few hundred partitions is bound by its
  * one connection per broker (a broker serves one fetch of a connection at a
  * time) and its one broker thread: measured on the real broker, 1 GB over
- * 200 partitions took one consumer 11-12 s where 4 kcat processes took
- * 4.4 s.  So the partitions are dealt out to a few extra consumers, each
+ * 200 partitions took one consumer 10.8-12.8 s where 4 kcat processes at a
+ * time took 4.5-5.4 s (bench/README.md).  So the partitions are dealt out to a few extra consumers, each
  * driven by a thread (kafka_threads.c) that calls nothing but librdkafka
  * and the caller's record function (which must not touch PostgreSQL either:
  * it gets each record of a partition on one thread, in offset order).  The
