@@ -525,21 +525,16 @@ record_bytes(rd_kafka_message_t *message)
 }
 
 /*
- * One parallel round of single-record reads, for the search and the edge
- * timestamps: every partition with wanted_offset >= 0 fetches from that
- * offset, and the round ends when each has answered with its first record at
- * or after it (got_offset, got_timestamp) or has reached the end of its log
- * (got_timestamp = INT64_MAX).  A partition is paused as soon as it has
- * answered.
+ * Let every partition with wanted_offset >= 0 fetch from that offset; the
+ * others, and those of deleted topics, are marked answered, and one whose
+ * wanted offset is at or past its end answers at once (got_timestamp =
+ * INT64_MAX).  Returns how many partitions wait for a record.
  */
-static void
-read_round(SampleJob *job)
+static int
+fetch_wanted(SampleJob *job)
 {
 	rd_kafka_topic_partition_list_t *wanted = rd_kafka_topic_partition_list_new(job->partition_count);
 	int			waiting = 0;
-	int			round_partitions;
-	TimestampTz deadline;
-	TimestampTz round_start;
 
 	kpr_session.partitions = wanted;
 	for (int i = 0; i < job->partition_count; i++)
@@ -560,15 +555,34 @@ read_round(SampleJob *job)
 										  partition->partition)->offset = partition->wanted_offset;
 		waiting++;
 	}
-	if (waiting == 0)
+	if (waiting > 0)
 	{
-		rd_kafka_topic_partition_list_destroy(wanted);
-		kpr_session.partitions = NULL;
-		return;
+		start_fetching(job, wanted);
+		waiting -= stop_waiting_for_gone_topics(job);
 	}
-	start_fetching(job, wanted);
-	waiting -= stop_waiting_for_gone_topics(job);
+	rd_kafka_topic_partition_list_destroy(wanted);
+	kpr_session.partitions = NULL;
+	return waiting;
+}
 
+/*
+ * One parallel round of single-record reads, for the search and the edge
+ * timestamps: every partition with wanted_offset >= 0 fetches from that
+ * offset, and the round ends when each has answered with its first record at
+ * or after it (got_offset, got_timestamp) or has reached the end of its log
+ * (got_timestamp = INT64_MAX).  A partition is paused as soon as it has
+ * answered.
+ */
+static void
+read_round(SampleJob *job)
+{
+	int			waiting = fetch_wanted(job);
+	int			round_partitions;
+	TimestampTz deadline;
+	TimestampTz round_start;
+
+	if (waiting == 0)
+		return;
 	deadline = kpr_kafka_deadline();
 	round_start = GetCurrentTimestamp();
 	round_partitions = waiting;
@@ -613,9 +627,6 @@ read_round(SampleJob *job)
 	}
 	elog(DEBUG2, "sample_topics round: %d partitions in %ld ms", round_partitions,
 		 (long) ((GetCurrentTimestamp() - round_start) / 1000));
-
-	rd_kafka_topic_partition_list_destroy(wanted);
-	kpr_session.partitions = NULL;
 }
 
 /*
@@ -1171,32 +1182,17 @@ take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *messa
 static void
 sample_runs(SampleJob *job)
 {
-	rd_kafka_topic_partition_list_t *wanted = rd_kafka_topic_partition_list_new(job->partition_count);
-	int			reading = 0;
+	int			reading;
 	TimestampTz deadline;
 
-	kpr_session.partitions = wanted;
+	/* every partition with runs starts at its first */
 	for (int i = 0; i < job->partition_count; i++)
 	{
 		PartitionState *partition = &job->partitions[i];
 
-		partition->answered = true;
-		partition->wanted_offset = -1;
-		if (partition->run_count == 0 || job->topic_gone[partition->topic_index])
-			continue;
-		partition->answered = false;
-		partition->wanted_offset = partition->runs[0].start;
-		rd_kafka_topic_partition_list_add(wanted, partition->topic,
-										  partition->partition)->offset = partition->wanted_offset;
-		reading++;
+		partition->wanted_offset = partition->run_count > 0 ? partition->runs[0].start : -1;
 	}
-	if (reading > 0)
-	{
-		start_fetching(job, wanted);
-		reading -= stop_waiting_for_gone_topics(job);
-	}
-	rd_kafka_topic_partition_list_destroy(wanted);
-	kpr_session.partitions = NULL;
+	reading = fetch_wanted(job);
 
 	deadline = kpr_kafka_deadline();
 	while (reading > 0)
