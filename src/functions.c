@@ -105,6 +105,8 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 	kpr_request_add_argument(request, "max_records_per_partition", psprintf("%d", max_records));
 	kpr_request_add_argument(request, "offset_search", pstrdup(kpr_offset_search_name()));
 	kpr_request_add_argument(request, "sample_seek_cost", psprintf("%d", kpr_sample_seek_cost));
+	kpr_request_add_argument(request, "sample_slice_partitions",
+							 psprintf("%d", kpr_sample_slice_partitions));
 	add_topic_selection(request, fcinfo, 3, 4);
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;

@@ -254,6 +254,29 @@ kpr_kafka_new_client(void)
 	return client;
 }
 
+/*
+ * Replace the session's consumer with a fresh one of the same configuration,
+ * for the next slice of a large cluster's topics (sample.c).  librdkafka
+ * 2.0.2 keeps every topic a client has touched for the client's lifetime,
+ * finds a topic by walking that list, and has each broker thread walk all
+ * its partitions of those topics on every wake-up (every seek, pause and
+ * fetch answer): a client that has touched every topic of a cluster slows
+ * with the square of it.  The metadata the session holds stays valid.
+ */
+void
+kpr_kafka_renew_client(void)
+{
+	rd_kafka_t *client;
+
+	Assert(kpr_session.queue == NULL && kpr_session.partitions == NULL &&
+		   kpr_session.message == NULL);
+	/* the new one first: if it cannot be made, the session still holds one */
+	client = kpr_kafka_new_client();
+	rd_kafka_destroy_flags(kpr_session.client, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	kpr_session.client = client;
+	rd_kafka_set_log_queue(kpr_session.client, NULL);
+}
+
 /* Exit callback: an ERROR or FATAL (SIGTERM) left the task midway. */
 static void
 release_session(int code, Datum arg)

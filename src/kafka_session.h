@@ -64,6 +64,7 @@ extern KprTopicConfig *kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t *
 extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
 extern rd_kafka_t *kpr_kafka_new_client(void);
+extern void kpr_kafka_renew_client(void);
 
 /*
  * ListOffsets by timestamp for queries rows of partition_count timestamps

@@ -23,6 +23,7 @@ int			kpr_kafka_timeout_ms = 30000;
 int			kpr_http_timeout_ms = 30000;
 int			kpr_offset_search = KPR_OFFSET_SEARCH_AUTO;
 int			kpr_sample_seek_cost = 256 * 1024;
+int			kpr_sample_slice_partitions = 1000;
 
 static const struct config_enum_entry offset_search_options[] = {
 	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
@@ -72,6 +73,14 @@ _PG_init(void)
 							&kpr_sample_seek_cost,
 							256 * 1024, -1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kpr.sample_slice_partitions",
+							"How many partitions kpr.sample_topics reads with one Kafka client.",
+							"A large cluster's topics are counted and sampled in slices of whole topics, one after another, each with a fresh client, so that the time per partition and the worker's memory stay the same whatever the cluster's size.  A topic with more partitions is a slice of its own.",
+							&kpr_sample_slice_partitions,
+							1000, 1, INT_MAX,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("kpr.offset_search",

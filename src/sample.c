@@ -62,6 +62,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -156,7 +157,22 @@ typedef struct SampleJob
 	int64		seeks;			/* of the sample's runs */
 	int			whole_partitions;	/* read whole rather than sampled */
 	int64		seek_waits[10]; /* seek to first record: 0-9, 10-19, ... 90+ ms */
+	const char *slice_label;	/* " (slice k of n)" in the activity row, or "" */
 } SampleJob;
+
+/* A call's figures, summed over its slices. */
+typedef struct SampleStats
+{
+	int			slices;
+	int			hourly_slices;	/* where the broker answered offsets by time */
+	int			partitions;
+	int64		records_read[2];
+	int64		phase_us[PHASE_COUNT];
+	int			list_offsets_calls;
+	int64		seeks;
+	int			whole_partitions;
+	int64		seek_waits[10];
+} SampleStats;
 
 static int	stratum_count(const SampleJob *job);
 
@@ -1308,118 +1324,203 @@ send_rows(SampleJob *job)
 	}
 }
 
-void
-kpr_task_sample_topics(const KprRequest *request)
+/*
+ * Count and sample one slice of the selected topics with a client of its
+ * own, and send its rows.
+ */
+static void
+sample_slice(SampleJob *job)
 {
-	SampleJob	job = {0};
-	const rd_kafka_metadata_t *metadata;
-	int64	   *timestamps;
-	int64	   *low;
-	int64	   *high;
-	int64		today_ms;
 	int			p = 0;
 
-	job.days = pg_strtoint32(kpr_request_argument(request, "days"));
-	job.max_records = pg_strtoint32(kpr_request_argument(request, "max_records_per_partition"));
-	today_ms = kpr_unix_now_ms() / KPR_MS_PER_DAY * KPR_MS_PER_DAY;	/* this UTC midnight */
-	job.first_midnight_ms = today_ms - job.days * KPR_MS_PER_DAY;
-
-	job.phase_started = GetCurrentTimestamp();
-	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
-	metadata = kpr_kafka_metadata();
-	job.topics = kpr_kafka_selected_topics(metadata, &job.topic_count);
-	job.retention_ms = kpr_kafka_topic_retention(job.topics, job.topic_count);
-	job.topic_gone = palloc0(sizeof(bool) * Max(job.topic_count, 1));
-
-	for (int t = 0; t < job.topic_count; t++)
-		job.partition_count += job.topics[t]->partition_cnt;
-	job.partitions = palloc0(sizeof(PartitionState) * Max(job.partition_count, 1));
-	job.first_partition = palloc0(sizeof(int) * Max(job.topic_count, 1));
-	for (int t = 0; t < job.topic_count; t++)
+	job->phase_started = GetCurrentTimestamp();
+	kpr_kafka_renew_client();
+	job->topic_gone = palloc0(sizeof(bool) * Max(job->topic_count, 1));
+	for (int t = 0; t < job->topic_count; t++)
+		job->partition_count += job->topics[t]->partition_cnt;
+	job->partitions = palloc0(sizeof(PartitionState) * Max(job->partition_count, 1));
+	job->first_partition = palloc0(sizeof(int) * Max(job->topic_count, 1));
+	for (int t = 0; t < job->topic_count; t++)
 	{
-		job.first_partition[t] = p;
-		for (int i = 0; i < job.topics[t]->partition_cnt; i++)
+		job->first_partition[t] = p;
+		for (int i = 0; i < job->topics[t]->partition_cnt; i++)
 		{
-			PartitionState *partition = &job.partitions[p++];
+			PartitionState *partition = &job->partitions[p++];
 
-			partition->topic = job.topics[t]->topic;
+			partition->topic = job->topics[t]->topic;
 			partition->topic_index = t;
-			partition->partition = job.topics[t]->partitions[i].id;
+			partition->partition = job->topics[t]->partitions[i].id;
 		}
 	}
-	end_phase(&job, PHASE_OPEN);
+	end_phase(job, PHASE_OPEN);
 
-	report_phase(psprintf("counting the records of %d topic(s), %d partition(s)",
-						  job.topic_count, job.partition_count));
-	job.boundaries_per_day = 1;
-	if (job.partition_count > 0)
+	report_phase(psprintf("counting the records of %d topic(s), %d partition(s)%s",
+						  job->topic_count, job->partition_count, job->slice_label));
+	job->boundaries_per_day = 1;
+	if (job->partition_count > 0)
 	{
-		timestamps = palloc(sizeof(int64) * job.partition_count);
-		low = palloc(sizeof(int64) * job.partition_count);
-		high = palloc(sizeof(int64) * job.partition_count);
-		for (int i = 0; i < job.partition_count; i++)
-			timestamps[i] = RD_KAFKA_OFFSET_BEGINNING;
-		list_offsets(&job, timestamps, low);
-		for (int i = 0; i < job.partition_count; i++)
-			timestamps[i] = RD_KAFKA_OFFSET_END;
-		list_offsets(&job, timestamps, high);
-		for (int i = 0; i < job.partition_count; i++)
-		{
-			job.partitions[i].low = Max(low[i], 0);
-			job.partitions[i].high = Max(high[i], job.partitions[i].low);
-		}
-		if (broker_answers_by_time(&job))
-			job.boundaries_per_day = 24;
-		job.boundary_count = job.boundaries_per_day * job.days + 1;
-		for (int i = 0; i < job.partition_count; i++)
-			job.partitions[i].boundary_offsets = palloc0(sizeof(int64) * job.boundary_count);
-		end_phase(&job, PHASE_WATERMARKS);
+		int64	   *timestamps = palloc(sizeof(int64) * job->partition_count);
+		int64	   *low = palloc(sizeof(int64) * job->partition_count);
+		int64	   *high = palloc(sizeof(int64) * job->partition_count);
 
-		read_edge_timestamps(&job, job.boundaries_per_day == 1);
-		end_phase(&job, PHASE_EDGES);
-		if (job.boundaries_per_day == 24)
+		for (int i = 0; i < job->partition_count; i++)
+			timestamps[i] = RD_KAFKA_OFFSET_BEGINNING;
+		list_offsets(job, timestamps, low);
+		for (int i = 0; i < job->partition_count; i++)
+			timestamps[i] = RD_KAFKA_OFFSET_END;
+		list_offsets(job, timestamps, high);
+		for (int i = 0; i < job->partition_count; i++)
 		{
-			list_boundaries(&job, true);
-			choose_whole_reads(&job);
-			list_boundaries(&job, false);
+			job->partitions[i].low = Max(low[i], 0);
+			job->partitions[i].high = Max(high[i], job->partitions[i].low);
+		}
+		if (broker_answers_by_time(job))
+			job->boundaries_per_day = 24;
+		job->boundary_count = job->boundaries_per_day * job->days + 1;
+		for (int i = 0; i < job->partition_count; i++)
+			job->partitions[i].boundary_offsets = palloc0(sizeof(int64) * job->boundary_count);
+		end_phase(job, PHASE_WATERMARKS);
+
+		read_edge_timestamps(job, job->boundaries_per_day == 1);
+		end_phase(job, PHASE_EDGES);
+		if (job->boundaries_per_day == 24)
+		{
+			list_boundaries(job, true);
+			choose_whole_reads(job);
+			list_boundaries(job, false);
 		}
 		else
 		{
-			search_boundaries(&job);
-			choose_whole_reads(&job);
+			search_boundaries(job);
+			choose_whole_reads(job);
 		}
-		end_phase(&job, PHASE_BOUNDARIES);
+		end_phase(job, PHASE_BOUNDARIES);
 
-		report_phase("sampling record sizes");
-		plan_sample(&job);
-		read_whole_partitions(&job);
-		sample_runs(&job);
-		end_phase(&job, PHASE_SAMPLE);
+		report_phase(psprintf("sampling record sizes%s", job->slice_label));
+		plan_sample(job);
+		read_whole_partitions(job);
+		sample_runs(job);
+		end_phase(job, PHASE_SAMPLE);
 	}
+	send_rows(job);
+}
 
-	send_rows(&job);
-	elog(DEBUG1, "sample_topics on server %s: %d topics, %d partitions, offsets by %s, read "
+/* One past the last topic of the slice starting at first: whole topics, at least one. */
+static int
+slice_end(const rd_kafka_metadata_topic_t **topics, int topic_count, int first,
+		  int slice_partitions)
+{
+	int			end = first;
+	int			partitions = 0;
+
+	while (end < topic_count &&
+		   (end == first || partitions + topics[end]->partition_cnt <= slice_partitions))
+		partitions += topics[end++]->partition_cnt;
+	return end;
+}
+
+/* What a slice adds to the call's figures, for the DEBUG lines at its end. */
+static void
+add_slice_stats(SampleStats *total, const SampleJob *job)
+{
+	total->partitions += job->partition_count;
+	total->hourly_slices += job->boundaries_per_day > 1;
+	for (int i = 0; i < 2; i++)
+		total->records_read[i] += job->records_read[i];
+	for (int phase = 0; phase < PHASE_COUNT; phase++)
+		total->phase_us[phase] += job->phase_us[phase];
+	total->list_offsets_calls += job->list_offsets_calls;
+	total->seeks += job->seeks;
+	total->whole_partitions += job->whole_partitions;
+	for (int i = 0; i < 10; i++)
+		total->seek_waits[i] += job->seek_waits[i];
+}
+
+static void
+log_stats(const SampleStats *total, int topic_count)
+{
+	StringInfoData times;
+
+	elog(DEBUG1, "sample_topics on server %s: %d topics, %d partitions in %d slice(s), offsets by %s, read "
 		 INT64_FORMAT " records for boundaries and " INT64_FORMAT " for the size sample",
-		 kpr_session.request->server_name, job.topic_count, job.partition_count,
-		 job.boundaries_per_day == 24 ? "broker" : "timestamp search",
-		 job.records_read[0], job.records_read[1]);
-	{
-		StringInfoData times;
-
-		initStringInfo(&times);
-		for (int phase = 0; phase < PHASE_COUNT; phase++)
-			appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
-							 (long) (job.phase_us[phase] / 1000));
-		elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, %d partition(s) read whole, "
-			 INT64_FORMAT " seeks for the sample", kpr_session.request->server_name, times.data,
-			 job.list_offsets_calls, job.whole_partitions, job.seeks);
-	}
+		 kpr_session.request->server_name, topic_count, total->partitions, total->slices,
+		 total->hourly_slices == total->slices ? "broker" :
+		 total->hourly_slices == 0 ? "timestamp search" : "broker in some slices",
+		 total->records_read[0], total->records_read[1]);
+	initStringInfo(&times);
+	for (int phase = 0; phase < PHASE_COUNT; phase++)
+		appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
+						 (long) (total->phase_us[phase] / 1000));
+	elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, %d partition(s) read whole, "
+		 INT64_FORMAT " seeks for the sample", kpr_session.request->server_name, times.data,
+		 total->list_offsets_calls, total->whole_partitions, total->seeks);
 	/* each seek costs a fetch of its own: how long they waited for it */
 	elog(DEBUG2, "sample_topics seeks, by wait for the first record (0-9, 10-19, ..., 90+ ms): "
 		 INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " "
 		 INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT,
-		 job.seek_waits[0], job.seek_waits[1], job.seek_waits[2], job.seek_waits[3],
-		 job.seek_waits[4], job.seek_waits[5], job.seek_waits[6], job.seek_waits[7],
-		 job.seek_waits[8], job.seek_waits[9]);
+		 total->seek_waits[0], total->seek_waits[1], total->seek_waits[2], total->seek_waits[3],
+		 total->seek_waits[4], total->seek_waits[5], total->seek_waits[6], total->seek_waits[7],
+		 total->seek_waits[8], total->seek_waits[9]);
+}
+
+/*
+ * The selected topics are done in slices of whole topics, up to
+ * kpr.sample_slice_partitions partitions each, one after another: each slice
+ * with a fresh client (kpr_kafka_renew_client says why), in a memory context
+ * reset after it has sent its rows, so that neither the time per partition
+ * nor the worker's memory grows with the cluster.  A slice's fixed cost (a
+ * client, a few ListOffsets round trips) is small against its partitions'
+ * reads.
+ */
+void
+kpr_task_sample_topics(const KprRequest *request)
+{
+	const rd_kafka_metadata_t *metadata;
+	const rd_kafka_metadata_topic_t **topics;
+	int64	   *retention_ms;
+	int			topic_count;
+	int			days = pg_strtoint32(kpr_request_argument(request, "days"));
+	int			max_records = pg_strtoint32(kpr_request_argument(request, "max_records_per_partition"));
+	int			slice_partitions = pg_strtoint32(kpr_request_argument(request, "sample_slice_partitions"));
+	int64		today_ms = kpr_unix_now_ms() / KPR_MS_PER_DAY * KPR_MS_PER_DAY; /* this UTC midnight */
+	SampleStats total = {0};
+	TimestampTz started = GetCurrentTimestamp();
+	MemoryContext slice_context;
+	MemoryContext caller_context;
+	int			slice_count = 0;
+
+	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
+	metadata = kpr_kafka_metadata();
+	topics = kpr_kafka_selected_topics(metadata, &topic_count);
+	retention_ms = kpr_kafka_topic_retention(topics, topic_count);
+	total.phase_us[PHASE_OPEN] = GetCurrentTimestamp() - started;
+
+	/* the slices, counted first so that each can say which it is */
+	for (int first = 0; first < topic_count; first = slice_end(topics, topic_count, first, slice_partitions))
+		slice_count++;
+	slice_context = AllocSetContextCreate(CurrentMemoryContext, "kpr sample_topics slice",
+										  ALLOCSET_DEFAULT_SIZES);
+	for (int first = 0, end; first < topic_count; first = end)
+	{
+		SampleJob	job = {0};
+
+		end = slice_end(topics, topic_count, first, slice_partitions);
+		caller_context = MemoryContextSwitchTo(slice_context);
+		job.days = days;
+		job.max_records = max_records;
+		job.first_midnight_ms = today_ms - days * KPR_MS_PER_DAY;
+		job.topics = topics + first;
+		job.topic_count = end - first;
+		job.retention_ms = retention_ms + first;
+		total.slices++;
+		job.slice_label = slice_count > 1 ?
+			psprintf(" (slice %d of %d)", total.slices, slice_count) : "";
+		sample_slice(&job);
+		add_slice_stats(&total, &job);
+		MemoryContextSwitchTo(caller_context);
+		MemoryContextReset(slice_context);
+	}
+	MemoryContextDelete(slice_context);
+	log_stats(&total, topic_count);
 	kpr_kafka_close();
 }

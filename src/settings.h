@@ -12,6 +12,7 @@ extern int	kpr_kafka_timeout_ms;
 extern int	kpr_http_timeout_ms;
 extern int	kpr_offset_search;
 extern int	kpr_sample_seek_cost;
+extern int	kpr_sample_slice_partitions;
 
 typedef enum KprOffsetSearch
 {

@@ -93,6 +93,26 @@ FROM kpr.sample_topics('mock', 7) s JOIN sampled USING (topic, day)
 WHERE s.records_in <> sampled.records_in;
 RESET kpr.offset_search;
 
+-- A large cluster is read in slices of whole topics, one after another, each
+-- with a fresh client (kpr.sample_slice_partitions).  Slices of at most 5
+-- partitions put orders (6) and clicks (4) in slices of their own and
+-- payments with audit_idle: every row is the same as from one slice, the
+-- sample too (its starts are seeded by topic and partition, not by order).
+SET kpr.sample_slice_partitions = 5;
+SELECT count(*) AS rows_differing FROM (
+    (TABLE sampled EXCEPT ALL SELECT * FROM kpr.sample_topics('mock', 7))
+    UNION ALL
+    (SELECT * FROM kpr.sample_topics('mock', 7) EXCEPT ALL TABLE sampled)) AS d;
+SET kpr.sample_seek_cost = 0;
+SELECT count(*) AS rows_differing FROM (
+    (TABLE small_sample
+     EXCEPT ALL SELECT * FROM kpr.sample_topics('mock', 3, 30, 'orders,clicks,payments'))
+    UNION ALL
+    (SELECT * FROM kpr.sample_topics('mock', 3, 30, 'orders,clicks,payments')
+     EXCEPT ALL TABLE small_sample)) AS d;
+RESET kpr.sample_seek_cost;
+RESET kpr.sample_slice_partitions;
+
 -- Bad arguments.
 RESET client_min_messages;
 SELECT * FROM kpr.sample_topics('mock', 0);
