@@ -35,8 +35,12 @@
  * exactly; its hourly boundaries come from its records' timestamps
  * (kpr_plan_whole_record) instead of hourly ListOffsets requests.
  *
- * Parallelism.  One consumer is assigned every partition once (assign, never
- * subscribe, so no group is joined).  The search reads in rounds: each
+ * Slices.  The topics are done in slices of whole topics, one after another,
+ * each with a fresh consumer and memory of its own (kpr_task_sample_topics
+ * says why); everything below happens within a slice.
+ *
+ * Parallelism.  One consumer is assigned every partition of the slice once
+ * (assign, never subscribe, so no group is joined).  The search reads in rounds: each
  * resumes the partitions that need a record, seeks each to the offset it
  * needs, takes the records it returns and pauses it again.  The sample does
  * not wait for rounds: every partition works through its own queue of runs,

@@ -34,6 +34,8 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "access/xact.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -54,6 +56,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "worker.h"
@@ -377,6 +380,10 @@ kpr_run_in_worker(FunctionCallInfo fcinfo, KprRequest *request)
 
 /* --- worker side -------------------------------------------------------- */
 
+/* what a task has sent to its caller, for the DEBUG1 line at its end */
+static int64 rows_sent;
+static int64 row_bytes_sent;
+
 void
 kpr_worker_send_row(int nfields, const char *const *values)
 {
@@ -396,6 +403,8 @@ kpr_worker_send_row(int nfields, const char *const *values)
 			pq_sendbytes(&message, values[i], length);
 		}
 	}
+	rows_sent++;
+	row_bytes_sent += message.len;
 	pq_endmessage(&message);
 }
 
@@ -428,6 +437,8 @@ kpr_worker_main(Datum main_arg)
 	KprRequest	request;
 	KprTaskFunction task;
 	StringInfoData done;
+	TimestampTz started;
+	struct rusage usage;
 
 	/* never keep bgworker_die: it exits from inside the signal handler */
 	pqsignal(SIGTERM, die);
@@ -475,7 +486,18 @@ kpr_worker_main(Datum main_arg)
 	/* the library that started this worker, as parallel.c finds its entry points */
 	task = (KprTaskFunction) load_external_function(MyBgworkerEntry->bgw_library_name,
 													request.entry_point, true, NULL);
+	started = GetCurrentTimestamp();
 	task(&request);
+
+	/*
+	 * What the call cost the worker: the rows go through a queue of fixed
+	 * size (the worker waits while it is full), so its peak memory is the
+	 * task's own; the scale bench reads this line.
+	 */
+	if (getrusage(RUSAGE_SELF, &usage) == 0)
+		elog(DEBUG1, "%s on server %s: " INT64_FORMAT " rows (" INT64_FORMAT " bytes) sent in %ld ms, worker peak resident memory %ld kB",
+			 request.task, request.server_name, rows_sent, row_bytes_sent,
+			 (long) ((GetCurrentTimestamp() - started) / 1000), (long) usage.ru_maxrss);
 
 	pq_beginmessage(&done, KPR_MESSAGE_DONE);
 	pq_endmessage(&done);

@@ -1,6 +1,6 @@
--- The upgrade path: 0.1.0 is frozen; 0.1.1 and 0.1.2 ship as update
+-- The upgrade path: 0.1.0 is frozen; 0.1.1, 0.1.2 and 0.1.3 ship as update
 -- scripts.  A database holding 0.1.0 with history and settings is updated
--- with ALTER EXTENSION ... UPDATE (both steps) and loses nothing; what the
+-- with ALTER EXTENSION ... UPDATE (every step) and loses nothing; what the
 -- updates add works.
 CREATE DATABASE kpr_upgrade;
 \c kpr_upgrade
@@ -63,7 +63,12 @@ SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, b
 SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, integer, text, boolean)', 'EXECUTE')
        AS public_may_sample;
 
--- A fresh install of 0.1.2 (0.1.0, then the updates) has the same objects.
+-- What 0.1.3 changes: collect's body only (it finds the topics no longer
+-- listed, and those without figures, from what its run wrote).
+SELECT prosrc LIKE '%i.last_run_id IS DISTINCT FROM this_run%' AS collect_updated
+FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
+
+-- A fresh install of 0.1.3 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
 WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
