@@ -41,7 +41,11 @@ SELECT topic, :'today'::date - day AS days_ago, records_in, bytes_in, source, ru
 FROM kpr.consumption_daily WHERE server = 'sampled' AND records_in > 0 ORDER BY topic, day;
 
 -- Collect again: the same days are replaced, not added; a day outside the
--- window (entered by hand) is kept; a changed value is corrected.
+-- window (entered by hand) is kept; a changed value is corrected; a topic
+-- of the inventory the cluster no longer lists is marked missing, not
+-- deleted.
+INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor, last_run_id)
+VALUES ('sampled', 'retired', 4, 3, :first_run);
 INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, records_in, source)
 VALUES ('sampled', 'orders', :'today'::date - 30, 1000, 10, 'manual');
 UPDATE kpr.consumption_daily SET bytes_in = 1 WHERE server = 'sampled' AND topic = 'orders'
@@ -54,6 +58,8 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE run_id = :second_run) AS by_seco
        (SELECT bytes_in > 1 FROM kpr.consumption_daily WHERE server = 'sampled' AND topic = 'orders'
            AND day = :'today'::date - 1) AS corrected
 FROM kpr.consumption_daily WHERE server = 'sampled';
+SELECT topic, missing_since IS NULL AS present, last_run_id = :second_run AS by_second_run
+FROM kpr.topic_inventory WHERE server = 'sampled' ORDER BY topic;
 
 -- The Confluent Metrics API: its 6 complete days (7 asked for), every value
 -- as the stub serves it.
