@@ -40,9 +40,9 @@
  * says why); everything below happens within a slice.
  *
  * Parallelism.  One consumer is assigned every partition of the slice once
- * (assign, never subscribe, so no group is joined).  The search reads in rounds: each
- * resumes the partitions that need a record, seeks each to the offset it
- * needs, takes the records it returns and pauses it again.  The sample does
+ * (assign, never subscribe, so no group is joined).  The search reads in
+ * rounds: each resumes the partitions that need a record, seeks each to the
+ * offset it needs, takes the records it returns and pauses it again.  The sample does
  * not wait for rounds: every partition works through its own queue of runs,
  * seeking to the next as soon as one ends, so that all partitions' fetches
  * are in flight at once.
@@ -65,9 +65,9 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
-#include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "common/hashfn.h"
@@ -1500,8 +1500,11 @@ kpr_task_sample_topics(const KprRequest *request)
 	total.phase_us[PHASE_OPEN] = GetCurrentTimestamp() - started;
 
 	/* the slices, counted first so that each can say which it is */
-	for (int first = 0; first < topic_count; first = slice_end(topics, topic_count, first, slice_partitions))
+	for (int first = 0; first < topic_count;)
+	{
+		first = slice_end(topics, topic_count, first, slice_partitions);
 		slice_count++;
+	}
 	slice_context = AllocSetContextCreate(CurrentMemoryContext, "kpr sample_topics slice",
 										  ALLOCSET_DEFAULT_SIZES);
 	for (int first = 0, end; first < topic_count; first = end)

@@ -492,12 +492,16 @@ kpr_worker_main(Datum main_arg)
 	/*
 	 * What the call cost the worker: the rows go through a queue of fixed
 	 * size (the worker waits while it is full), so its peak memory is the
-	 * task's own; the scale bench reads this line.
+	 * task's own; its cpu (every thread's, librdkafka's included) against
+	 * the time says how much of the call was waiting for the peer.  The
+	 * scale bench reads this line.
 	 */
 	if (getrusage(RUSAGE_SELF, &usage) == 0)
-		elog(DEBUG1, "%s on server %s: " INT64_FORMAT " rows (" INT64_FORMAT " bytes) sent in %ld ms, worker peak resident memory %ld kB",
+		elog(DEBUG1, "%s on server %s: " INT64_FORMAT " rows (" INT64_FORMAT " bytes) sent in %ld ms, worker peak resident memory %ld kB, worker cpu %ld ms",
 			 request.task, request.server_name, rows_sent, row_bytes_sent,
-			 (long) ((GetCurrentTimestamp() - started) / 1000), (long) usage.ru_maxrss);
+			 (long) ((GetCurrentTimestamp() - started) / 1000), (long) usage.ru_maxrss,
+			 (long) ((usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +
+					 (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000));
 
 	pq_beginmessage(&done, KPR_MESSAGE_DONE);
 	pq_endmessage(&done);
