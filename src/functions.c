@@ -107,6 +107,10 @@ kpr_sample_topics(PG_FUNCTION_ARGS)
 	kpr_request_add_argument(request, "sample_seek_cost", psprintf("%d", kpr_sample_seek_cost));
 	kpr_request_add_argument(request, "sample_slice_partitions",
 							 psprintf("%d", kpr_sample_slice_partitions));
+	kpr_request_add_argument(request, "sample_full_read_records",
+							 psprintf("%d", kpr_sample_full_read_records));
+	kpr_request_add_argument(request, "out_of_order_threshold",
+							 psprintf("%.17g", kpr_out_of_order_threshold));
 	add_topic_selection(request, fcinfo, 3, 4);
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;

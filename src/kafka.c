@@ -438,7 +438,7 @@ controller_is_known(const rd_kafka_metadata_t *metadata)
 }
 
 /*
- * retention.ms and cleanup.policy of the given topics (sorted by name), by
+ * retention.ms, cleanup.policy and message.timestamp.type of the given topics (sorted by name), by
  * DescribeConfigs in batches.  Where the cluster cannot answer, the values
  * stay NULL and one NOTICE says why.
  */
@@ -537,6 +537,8 @@ kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 							config->retention_ms = pstrdup(value);
 						else if (strcmp(entry_name, "cleanup.policy") == 0)
 							config->cleanup_policy = pstrdup(value);
+						else if (strcmp(entry_name, "message.timestamp.type") == 0)
+							config->timestamp_type = pstrdup(value);
 					}
 				}
 			}
@@ -552,19 +554,6 @@ kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 						kpr_session.request->server_name),
 				 errdetail("%s", problem)));
 	return configs;
-}
-
-/* retention.ms of each topic: -1 unlimited, KPR_RETENTION_UNKNOWN where the cluster did not say */
-int64 *
-kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count)
-{
-	KprTopicConfig *configs = kpr_kafka_topic_configs(topics, count);
-	int64	   *retention = palloc(sizeof(int64) * Max(count, 1));
-
-	for (int i = 0; i < count; i++)
-		retention[i] = configs[i].retention_ms ?
-			pg_strtoint64(configs[i].retention_ms) : KPR_RETENTION_UNKNOWN;
-	return retention;
 }
 
 /* The cluster id the metadata named (palloc'd), or NULL; no wait. */

@@ -45,6 +45,7 @@ typedef struct KprTopicConfig
 {
 	char	   *retention_ms;
 	char	   *cleanup_policy;
+	char	   *timestamp_type;	/* message.timestamp.type */
 } KprTopicConfig;
 
 extern void kpr_kafka_open(const KprRequest *request, rd_kafka_type_t type);
@@ -60,8 +61,6 @@ extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
 extern KprTopicConfig *kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count);
-/* retention.ms per topic: -1 unlimited, KPR_RETENTION_UNKNOWN (sample_plan.h) */
-extern int64 *kpr_kafka_topic_retention(const rd_kafka_metadata_topic_t **topics, int count);
 
 extern rd_kafka_t *kpr_kafka_new_client(void);
 extern void kpr_kafka_renew_client(void);

@@ -24,6 +24,8 @@ int			kpr_http_timeout_ms = 30000;
 int			kpr_offset_search = KPR_OFFSET_SEARCH_AUTO;
 int			kpr_sample_seek_cost = 256 * 1024;
 int			kpr_sample_slice_partitions = 1000;
+int			kpr_sample_full_read_records = 0;
+double		kpr_out_of_order_threshold = 0.001;
 
 static const struct config_enum_entry offset_search_options[] = {
 	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
@@ -82,6 +84,22 @@ _PG_init(void)
 							1000, 1, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("kpr.sample_full_read_records",
+							"How many records kpr.sample_topics may read to count in full the partitions whose sample found records out of their day.",
+							"Where timestamps are out of order, a day's count by timestamp is estimated from the sample, with an interval.  Partitions whose sample saw records out of their day are read whole, the most affected first, while their window's records fit in this many per call; their days' counts are then exact.  0 reads none.",
+							&kpr_sample_full_read_records,
+							0, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("kpr.out_of_order_threshold",
+							 "Share of a topic-day's sampled records out of their day or going backwards above which kpr.sample_topics and kpr.collect say so.",
+							 "sample_topics raises a NOTICE per topic, and kpr.collect notes the topic in its run's notes.",
+							 &kpr_out_of_order_threshold,
+							 0.001, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("kpr.offset_search",
 							 "How kpr.sample_topics finds the offset at a point in time.",

@@ -76,6 +76,7 @@
 #include "kafka_session.h"
 #include "kpr_time.h"
 #include "sample_estimate.h"
+#include "sample_order.h"
 #include "sample_plan.h"
 #include "task_entries.h"
 
@@ -96,6 +97,22 @@ typedef struct QueuedRun
 	int64		start;
 	int64		end;
 } QueuedRun;
+
+/*
+ * Records of a partition's sample found out of their day, by the day of the
+ * window their timestamps fall on: stratum's records counted in another day.
+ * A partition keeps up to MAX_MOVES (stratum, day) pairs; records beyond are
+ * counted as unplaced, and widen every day's interval of the topic.
+ */
+typedef struct OrderMove
+{
+	int			stratum;
+	int			day;			/* 0 .. days - 1 */
+	int64		records;
+	double		bytes;
+} OrderMove;
+
+#define MAX_MOVES 64
 
 /* Where the time of a call goes, for the DEBUG1 line at its end. */
 typedef enum SamplePhase
@@ -124,6 +141,13 @@ typedef struct PartitionState
 	int64	   *boundary_offsets;	/* offset_at(boundary[b]) */
 	/* the sample: per stratum (boundary b to b + 1), and the runs to read */
 	KprStratumSample *strata;
+	KprStratumOrder *order;		/* per stratum: what its records' timestamps showed */
+	OrderMove  *moves;			/* records out of their day, by the day they belong to */
+	int			move_count;
+	int64		unplaced_records;	/* out of their day, in no move (moves full) */
+	int			timed_run;		/* the run previous_timestamp is of; -1: none */
+	int64		previous_timestamp;
+	bool		recount;		/* read whole again: its sample saw records out of their day */
 	QueuedRun  *runs;
 	int			run_count;
 	int			next_run;
@@ -149,6 +173,7 @@ typedef struct SampleJob
 	int			topic_count;
 	const rd_kafka_metadata_topic_t **topics;
 	int64	   *retention_ms;	/* per topic; -1 unlimited, or KPR_RETENTION_UNKNOWN */
+	const char **timestamp_type;	/* per topic: message.timestamp.type, or NULL */
 	bool	   *topic_gone;		/* deleted while we looked */
 	int			partition_count;
 	PartitionState *partitions; /* grouped by topic, in topic order */
@@ -160,6 +185,9 @@ typedef struct SampleJob
 	int			list_offsets_calls;
 	int64		seeks;			/* of the sample's runs */
 	int			whole_partitions;	/* read whole rather than sampled */
+	int			recounted_partitions;	/* read whole again for records out of their day */
+	int64		full_read_records;	/* left of kpr.sample_full_read_records */
+	double		out_of_order_threshold;
 	int64		seek_waits[10]; /* seek to first record: 0-9, 10-19, ... 90+ ms */
 	const char *slice_label;	/* " (slice k of n)" in the activity row, or "" */
 } SampleJob;
@@ -175,6 +203,7 @@ typedef struct SampleStats
 	int			list_offsets_calls;
 	int64		seeks;
 	int			whole_partitions;
+	int			recounted_partitions;
 	int64		seek_waits[10];
 } SampleStats;
 
@@ -954,6 +983,10 @@ plan_sample(SampleJob *job)
 		int			queued = 0;
 
 		partition->strata = palloc0(sizeof(KprStratumSample) * strata);
+		partition->order = palloc0(sizeof(KprStratumOrder) * strata);
+		partition->moves = palloc(sizeof(OrderMove) * MAX_MOVES);
+		partition->move_count = 0;
+		partition->timed_run = -1;
 		if (partition->whole)
 		{
 			/* read by read_whole_partitions, not from a queue of runs */
@@ -1026,7 +1059,10 @@ seek_partition(SampleJob *job, PartitionState *partition, int64 offset)
 static bool
 end_run(PartitionState *partition)
 {
-	kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
+	int			stratum = partition->runs[partition->next_run].stratum;
+
+	kpr_sample_end_run(&partition->strata[stratum]);
+	kpr_order_end_run(&partition->order[stratum]);
 	if (++partition->next_run >= partition->run_count)
 	{
 		finish_partition(partition);
@@ -1049,6 +1085,61 @@ approach_run(SampleJob *job, PartitionState *partition, int64 next_offset)
 }
 
 /*
+ * What a sampled record's timestamp says (sample_order.h): is it outside
+ * the day of the stratum it was counted in (then the day of the window it
+ * belongs to is noted), and older than the record read before it in the
+ * same run?  Runs on a reader thread too: PostgreSQL-free.
+ */
+static void
+note_timestamp(const SampleJob *job, PartitionState *partition, int stratum, int run,
+			   rd_kafka_message_t *message, double bytes)
+{
+	rd_kafka_timestamp_type_t type;
+	int64		timestamp = rd_kafka_message_timestamp(message, &type);
+	int			day = stratum / job->boundaries_per_day;
+	int64		day_start = boundary_ms(job, day * job->boundaries_per_day);
+	bool		timed = type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+	bool		out_of_day = timed &&
+		(timestamp < day_start || timestamp >= day_start + KPR_MS_PER_DAY);
+	bool		backwards = timed && partition->timed_run == run &&
+		timestamp < partition->previous_timestamp;
+
+	if (timed)
+	{
+		partition->timed_run = run;
+		partition->previous_timestamp = timestamp;
+	}
+	kpr_order_add(&partition->order[stratum], out_of_day, backwards,
+				  type == RD_KAFKA_TIMESTAMP_CREATE_TIME, bytes);
+	if (out_of_day && timestamp >= job->first_midnight_ms &&
+		timestamp < job->first_midnight_ms + job->days * KPR_MS_PER_DAY)
+	{
+		int			belongs = (int) ((timestamp - job->first_midnight_ms) / KPR_MS_PER_DAY);
+		OrderMove  *move = NULL;
+
+		/* the same pair as the last record's, most often */
+		for (int m = partition->move_count - 1; m >= 0 && move == NULL; m--)
+			if (partition->moves[m].stratum == stratum && partition->moves[m].day == belongs)
+				move = &partition->moves[m];
+		if (move == NULL && partition->move_count < MAX_MOVES)
+		{
+			move = &partition->moves[partition->move_count++];
+			move->stratum = stratum;
+			move->day = belongs;
+			move->records = 0;
+			move->bytes = 0;
+		}
+		if (move == NULL)
+			partition->unplaced_records++;
+		else
+		{
+			move->records++;
+			move->bytes += bytes;
+		}
+	}
+}
+
+/*
  * A record of a partition read whole: in the stratum its offset falls in,
  * the hourly boundaries placed by the records' timestamps (sample_plan.c).
  * Runs on a reader thread: PostgreSQL-free.
@@ -1064,8 +1155,11 @@ take_whole_partition_record(SampleJob *job, PartitionState *partition,
 												job->boundary_count, job->boundaries_per_day,
 												job->first_midnight_ms,
 												KPR_MS_PER_DAY / job->boundaries_per_day);
+	double		bytes = record_bytes(message);
 
-	kpr_sample_add(&partition->strata[stratum], record_bytes(message));
+	kpr_sample_add(&partition->strata[stratum], bytes);
+	/* a whole read is one run */
+	note_timestamp(job, partition, stratum, 0, message, bytes);
 }
 
 /*
@@ -1111,11 +1205,12 @@ compare_ranges(const void *a, const void *b)
 }
 
 /*
- * Read the partitions chosen to be read whole, their windows' offsets, over
- * several connections at once (kafka_ranges.c); then count their strata.
+ * Read the partitions chosen to be read whole (or, with recounts, those
+ * chosen to be read whole again), their windows' offsets, over several
+ * connections at once (kafka_ranges.c); then count their strata.
  */
 static void
-read_whole_partitions(SampleJob *job)
+read_whole_partitions(SampleJob *job, bool recounts)
 {
 	KprRange   *ranges = palloc0(sizeof(KprRange) * Max(job->whole_partitions, 1));
 	WholeRead  *reads = palloc(sizeof(WholeRead) * Max(job->whole_partitions, 1));
@@ -1125,7 +1220,8 @@ read_whole_partitions(SampleJob *job)
 	{
 		PartitionState *partition = &job->partitions[i];
 
-		if (!partition->whole || job->topic_gone[partition->topic_index])
+		if (!partition->whole || partition->recount != recounts ||
+			job->topic_gone[partition->topic_index])
 			continue;
 		reads[count].job = job;
 		reads[count].partition = partition;
@@ -1145,6 +1241,97 @@ read_whole_partitions(SampleJob *job)
 		if (ranges[r].gone)
 			mark_topic_gone(job, partition->topic_index, "the broker no longer knows the partition");
 		count_whole_partition(job, partition);
+	}
+}
+
+/* Records of a partition's sample out of their day, over all its strata. */
+static int64
+sampled_out_of_day(const SampleJob *job, const PartitionState *partition)
+{
+	int64		out = 0;
+
+	for (int s = 0; s < stratum_count(job); s++)
+		out += partition->order[s].out_of_day;
+	return out;
+}
+
+/* A partition that may be read whole again, and its sample's share out of day. */
+typedef struct RecountCandidate
+{
+	PartitionState *partition;
+	double		share;
+} RecountCandidate;
+
+static int
+compare_most_out_of_day(const void *a, const void *b)
+{
+	const RecountCandidate *x = a;
+	const RecountCandidate *y = b;
+
+	if (x->share != y->share)
+		return x->share < y->share ? 1 : -1;
+	return x->partition < y->partition ? -1 : x->partition > y->partition;	/* stable */
+}
+
+/*
+ * kpr.sample_full_read_records: the sampled partitions whose sample saw
+ * records out of their day are read whole again, the largest share out of
+ * their day first, while their windows fit in what is left of the limit.
+ * Their strata are then exact, and so are their days' counts by timestamp.
+ */
+static void
+recount_out_of_order_partitions(SampleJob *job)
+{
+	RecountCandidate *chosen;
+	int			candidates = 0;
+	int			strata = stratum_count(job);
+
+	if (job->full_read_records <= 0)
+		return;
+	chosen = palloc(sizeof(RecountCandidate) * Max(job->partition_count, 1));
+	for (int i = 0; i < job->partition_count; i++)
+	{
+		PartitionState *partition = &job->partitions[i];
+		int64		sampled = 0;
+		int64		out;
+
+		if (partition->whole || job->topic_gone[partition->topic_index])
+			continue;
+		out = sampled_out_of_day(job, partition);
+		if (out == 0)
+			continue;
+		for (int s = 0; s < strata; s++)
+			sampled += partition->order[s].sampled;
+		chosen[candidates].partition = partition;
+		chosen[candidates].share = (double) out / Max(sampled, 1);
+		candidates++;
+	}
+	qsort(chosen, candidates, sizeof(RecountCandidate), compare_most_out_of_day);
+	for (int c = 0; c < candidates; c++)
+	{
+		PartitionState *partition = chosen[c].partition;
+		int64		window = partition->boundary_offsets[job->boundary_count - 1] -
+			partition->boundary_offsets[0];
+
+		if (window > job->full_read_records)
+			continue;
+		job->full_read_records -= window;
+		partition->whole = true;
+		partition->recount = true;
+		memset(partition->strata, 0, sizeof(KprStratumSample) * strata);
+		memset(partition->order, 0, sizeof(KprStratumOrder) * strata);
+		partition->move_count = 0;
+		partition->unplaced_records = 0;
+		partition->timed_run = -1;
+		partition->whole_read.next_boundary = 1;
+		partition->whole_read.max_timestamp = PG_INT64_MIN;
+		job->recounted_partitions++;
+	}
+	if (job->recounted_partitions > 0)
+	{
+		report_phase(psprintf("reading %d partition(s) with records out of their day in full%s",
+							  job->recounted_partitions, job->slice_label));
+		read_whole_partitions(job, true);
 	}
 }
 
@@ -1183,7 +1370,12 @@ take_record(SampleJob *job, PartitionState *partition, rd_kafka_message_t *messa
 		job->seek_waits[Min(waited / 10, 9)]++;
 		partition->sought_at = 0;
 	}
-	kpr_sample_add(&partition->strata[run->stratum], record_bytes(message));
+	{
+		double		bytes = record_bytes(message);
+
+		kpr_sample_add(&partition->strata[run->stratum], bytes);
+		note_timestamp(job, partition, run->stratum, partition->next_run, message, bytes);
+	}
 	if (message->offset + 1 >= run->end)
 	{
 		if (!end_run(partition))
@@ -1251,7 +1443,12 @@ sample_runs(SampleJob *job)
 		PartitionState *partition = &job->partitions[i];
 
 		if (partition->next_run < partition->run_count)
-			kpr_sample_end_run(&partition->strata[partition->runs[partition->next_run].stratum]);
+		{
+			int			stratum = partition->runs[partition->next_run].stratum;
+
+			kpr_sample_end_run(&partition->strata[stratum]);
+			kpr_order_end_run(&partition->order[stratum]);
+		}
 	}
 }
 
@@ -1260,6 +1457,165 @@ static char *
 double_text(double value)
 {
 	return isnan(value) ? NULL : psprintf("%.17g", value);
+}
+
+/*
+ * A topic-day's count by timestamp (sample_order.h): its offsets' records,
+ * less those estimated out of the day, plus those of the day found in other
+ * days' offsets, with a 95% interval.
+ */
+typedef struct DayCount
+{
+	double		records;
+	double		variance;
+	double		bytes_moved;	/* bytes of the day's records found elsewhere, less those gone */
+	int64		low;
+	int64		high;
+	bool		exact;
+	int64		sampled;		/* records whose timestamps were looked at */
+	int64		out_of_day;		/* of them, in the day's offsets but not of the day */
+	int64		backwards;
+} DayCount;
+
+/* Whether every stratum of the topic's window was read in full. */
+static bool
+topic_read_in_full(const SampleJob *job, int topic_index)
+{
+	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
+		for (int s = 0; s < stratum_count(job); s++)
+			if (job->partitions[i].order[s].sampled < job->partitions[i].strata[s].records)
+				return false;
+	return true;
+}
+
+/*
+ * The topic's message.timestamp.type where the cluster described it, else
+ * what its records read say (LogAppendTime only if every one had it), else
+ * NULL.
+ */
+static const char *
+topic_timestamp_type(const SampleJob *job, int topic_index)
+{
+	int64		timed = 0;
+	int64		create_time = 0;
+
+	if (job->timestamp_type[topic_index] != NULL)
+		return job->timestamp_type[topic_index];
+	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
+		for (int s = 0; s < stratum_count(job); s++)
+		{
+			timed += job->partitions[i].order[s].sampled;
+			create_time += job->partitions[i].order[s].create_time;
+		}
+	if (timed == 0)
+		return NULL;
+	return create_time > 0 ? "CreateTime" : "LogAppendTime";
+}
+
+static DayCount
+count_day(const SampleJob *job, int topic_index, int day, int64 range_records, bool read_in_full)
+{
+	DayCount	count = {0};
+	int			per_day = job->boundaries_per_day;
+	const char *type = topic_timestamp_type(job, topic_index);
+	double		lost = 0;
+	double		gained = 0;
+	double		seen = 0;		/* the day's records among those read: a floor */
+	int64		runs = 0;
+	int64		unread = 0;
+	int64		create_time = 0;
+	int64		unplaced = 0;
+	int64		found_elsewhere = 0;	/* the day's records read in other days' offsets */
+	bool		covered = true;
+	bool		append_time;
+
+	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
+	{
+		const PartitionState *partition = &job->partitions[i];
+
+		unplaced += partition->unplaced_records;
+		for (int s = day * per_day; s < (day + 1) * per_day; s++)
+		{
+			const KprStratumOrder *order = &partition->order[s];
+			int64		records = partition->strata[s].records;
+
+			count.sampled += order->sampled;
+			count.out_of_day += order->out_of_day;
+			count.backwards += order->backwards;
+			create_time += order->create_time;
+			runs += order->runs + (order->run_sampled > 0);
+			unread += Max(records - order->sampled, 0);
+			covered &= order->sampled >= records;
+			seen += order->sampled - order->out_of_day;
+			lost += kpr_order_out_of_day(order, records);
+			count.variance += kpr_order_out_of_day_variance(order, records);
+			count.bytes_moved -= kpr_order_scale(order, records) * order->out_of_day_bytes;
+		}
+		for (int m = 0; m < partition->move_count; m++)
+		{
+			const OrderMove *move = &partition->moves[m];
+			const KprStratumOrder *order = &partition->order[move->stratum];
+			int64		records = partition->strata[move->stratum].records;
+			double		share = (double) move->records / order->out_of_day;
+
+			if (move->day != day)
+				continue;
+			gained += kpr_order_scale(order, records) * move->records;
+			count.bytes_moved += kpr_order_scale(order, records) * move->bytes;
+			count.variance += share * share * kpr_order_out_of_day_variance(order, records);
+			seen += move->records;
+			found_elsewhere += move->records;
+		}
+	}
+	count.records = Max(range_records - lost + gained, 0);
+
+	/*
+	 * Exact: every record of the window was read (each counted in the day
+	 * of its timestamp), or the day's were and none was out of place, or
+	 * the broker stamped them (LogAppendTime: in order as they land).
+	 */
+	append_time = type != NULL && strcmp(type, "LogAppendTime") == 0 && create_time == 0;
+	count.exact = unplaced == 0 &&
+		(read_in_full ||
+		 (count.out_of_day == 0 && found_elsewhere == 0 && (covered || append_time)));
+	if (count.exact)
+	{
+		count.low = count.high = (int64) rint(count.records);
+		count.variance = 0;
+		return count;
+	}
+	{
+		double		half = KPR_ORDER_Z95 * sqrt(count.variance);
+		double		low = count.records - half;
+		double		high = count.records + half + unplaced;
+
+		/* nothing seen out of place is no proof: a batch between runs goes unseen */
+		if (count.out_of_day == 0 && !append_time)
+			low = Min(low, count.records - kpr_order_unseen_share(runs) * unread);
+		low = Max(low, seen);
+		count.low = (int64) floor(Max(low, 0));
+		count.high = (int64) ceil(Max(high, count.records));
+	}
+	return count;
+}
+
+/*
+ * One NOTICE per topic whose days passed kpr.out_of_order_threshold: which
+ * share of the sampled records were out of their day or went backwards.
+ */
+static void
+notice_out_of_order(const SampleJob *job, int topic_index, int flagged_days, double worst_share,
+					int64 worst_day_start)
+{
+	if (flagged_days == 0)
+		return;
+	ereport(NOTICE,
+			(errmsg("topic \"%s\" of server \"%s\" has record timestamps out of order on %d day(s)",
+					job->topics[topic_index]->topic, kpr_session.request->server_name,
+					flagged_days),
+			 errdetail("Up to %.1f%% of the sampled records of a day (%s) were outside their day or older than the record before them.",
+					   100 * worst_share, kpr_day_text(worst_day_start)),
+			 errhint("Those days' records_in are counts by timestamp estimated from the sample, within records_in_low and records_in_high; kpr.sample_full_read_records reads such partitions whole.")));
 }
 
 static void
@@ -1286,9 +1642,14 @@ send_rows(SampleJob *job)
 	{
 		int			first = job->first_partition[t];
 		int			count = topic_partitions_end(job, t) - first;
+		bool		read_in_full;
+		int			flagged_days = 0;
+		double		worst_share = 0;
+		int64		worst_day_start = 0;
 
 		if (job->topic_gone[t])
 			continue;
+		read_in_full = topic_read_in_full(job, t);
 		for (int k = 0; k < count; k++)
 		{
 			low[k] = job->partitions[first + k].low;
@@ -1299,8 +1660,12 @@ send_rows(SampleJob *job)
 		{
 			int64		day_start = boundary_ms(job, d * per_day);
 			KprDayEstimate estimate;
+			DayCount	day;
 			bool		peak_known;
-			const char *values[11];
+			double		bytes;
+			double		bytes_variance;
+			double		share;
+			const char *values[17];
 
 			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
 										(const int64_t *) low, (const int64_t *) high,
@@ -1309,22 +1674,47 @@ send_rows(SampleJob *job)
 			for (int k = 0; k < count; k++)
 				day_strata[k] = &job->partitions[first + k].strata[d * per_day];
 			estimate = kpr_estimate_day(day_strata, count, per_day);
+			day = count_day(job, t, d, estimate.records, read_in_full);
 			peak_known = hourly && (estimate.sampled > 0 || estimate.records == 0);
+
+			/* the day's bytes by timestamp too; the peak stays by the hour records landed */
+			bytes = Max(estimate.bytes + day.bytes_moved, 0);
+			bytes_variance = estimate.bytes_variance;
+			if (day.records > 0)
+				bytes_variance += (bytes / day.records) * (bytes / day.records) * day.variance;
+			share = day.sampled > 0 ?
+				(double) Max(day.out_of_day, day.backwards) / day.sampled : 0;
+			if (share > job->out_of_order_threshold)
+			{
+				flagged_days++;
+				if (share > worst_share)
+				{
+					worst_share = share;
+					worst_day_start = day_start;
+				}
+			}
 
 			values[0] = job->topics[t]->topic;
 			values[1] = kpr_day_text(day_start);
-			values[2] = psprintf(INT64_FORMAT, estimate.records);
+			values[2] = psprintf(INT64_FORMAT, (int64) rint(day.records));
 			values[3] = psprintf(INT64_FORMAT, estimate.sampled);
-			values[4] = estimate.sampled > 0 ?
-				psprintf("%.17g", estimate.bytes / estimate.records) : NULL;
-			values[5] = psprintf(INT64_FORMAT, (int64) rint(estimate.bytes));
+			values[4] = estimate.sampled > 0 && day.records > 0 ?
+				psprintf("%.17g", bytes / day.records) : NULL;
+			values[5] = psprintf(INT64_FORMAT, (int64) rint(bytes));
 			values[6] = peak_known ? psprintf("%.17g", estimate.peak_bytes / 3600.0) : NULL;
 			values[7] = peak_known ? "3600" : NULL;
-			values[8] = double_text(sqrt(estimate.bytes_variance));
+			values[8] = double_text(sqrt(bytes_variance));
 			values[9] = peak_known ? double_text(sqrt(estimate.peak_variance) / 3600.0) : NULL;
 			values[10] = hourly ? "hour" : "day";
-			kpr_worker_send_row(11, values);
+			values[11] = psprintf(INT64_FORMAT, day.low);
+			values[12] = psprintf(INT64_FORMAT, day.high);
+			values[13] = day.exact ? "true" : "false";
+			values[14] = topic_timestamp_type(job, t);
+			values[15] = psprintf(INT64_FORMAT, day.out_of_day);
+			values[16] = psprintf(INT64_FORMAT, day.backwards);
+			kpr_worker_send_row(17, values);
 		}
+		notice_out_of_order(job, t, flagged_days, worst_share, worst_day_start);
 	}
 }
 
@@ -1402,8 +1792,9 @@ sample_slice(SampleJob *job)
 
 		report_phase(psprintf("sampling record sizes%s", job->slice_label));
 		plan_sample(job);
-		read_whole_partitions(job);
+		read_whole_partitions(job, false);
 		sample_runs(job);
+		recount_out_of_order_partitions(job);
 		end_phase(job, PHASE_SAMPLE);
 	}
 	send_rows(job);
@@ -1436,6 +1827,7 @@ add_slice_stats(SampleStats *total, const SampleJob *job)
 	total->list_offsets_calls += job->list_offsets_calls;
 	total->seeks += job->seeks;
 	total->whole_partitions += job->whole_partitions;
+	total->recounted_partitions += job->recounted_partitions;
 	for (int i = 0; i < 10; i++)
 		total->seek_waits[i] += job->seek_waits[i];
 }
@@ -1456,8 +1848,9 @@ log_stats(const SampleStats *total, int topic_count)
 		appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
 						 (long) (total->phase_us[phase] / 1000));
 	elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, %d partition(s) read whole, "
-		 INT64_FORMAT " seeks for the sample", kpr_session.request->server_name, times.data,
-		 total->list_offsets_calls, total->whole_partitions, total->seeks);
+		 "%d read whole again for records out of their day, " INT64_FORMAT " seeks for the sample",
+		 kpr_session.request->server_name, times.data, total->list_offsets_calls,
+		 total->whole_partitions, total->recounted_partitions, total->seeks);
 	/* each seek costs a fetch of its own: how long they waited for it */
 	elog(DEBUG2, "sample_topics seeks, by wait for the first record (0-9, 10-19, ..., 90+ ms): "
 		 INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT " "
@@ -1481,11 +1874,15 @@ kpr_task_sample_topics(const KprRequest *request)
 {
 	const rd_kafka_metadata_t *metadata;
 	const rd_kafka_metadata_topic_t **topics;
+	KprTopicConfig *configs;
 	int64	   *retention_ms;
+	const char **timestamp_type;
 	int			topic_count;
 	int			days = pg_strtoint32(kpr_request_argument(request, "days"));
 	int			max_records = pg_strtoint32(kpr_request_argument(request, "max_records_per_partition"));
 	int			slice_partitions = pg_strtoint32(kpr_request_argument(request, "sample_slice_partitions"));
+	int64		full_read_records = pg_strtoint64(kpr_request_argument(request, "sample_full_read_records"));
+	double		out_of_order_threshold = strtod(kpr_request_argument(request, "out_of_order_threshold"), NULL);
 	int64		today_ms = kpr_unix_now_ms() / KPR_MS_PER_DAY * KPR_MS_PER_DAY; /* this UTC midnight */
 	SampleStats total = {0};
 	TimestampTz started = GetCurrentTimestamp();
@@ -1496,7 +1893,15 @@ kpr_task_sample_topics(const KprRequest *request)
 	kpr_kafka_open(request, RD_KAFKA_CONSUMER);
 	metadata = kpr_kafka_metadata();
 	topics = kpr_kafka_selected_topics(metadata, &topic_count);
-	retention_ms = kpr_kafka_topic_retention(topics, topic_count);
+	configs = kpr_kafka_topic_configs(topics, topic_count);
+	retention_ms = palloc(sizeof(int64) * Max(topic_count, 1));
+	timestamp_type = palloc(sizeof(char *) * Max(topic_count, 1));
+	for (int t = 0; t < topic_count; t++)
+	{
+		retention_ms[t] = configs[t].retention_ms ?
+			pg_strtoint64(configs[t].retention_ms) : KPR_RETENTION_UNKNOWN;
+		timestamp_type[t] = configs[t].timestamp_type;
+	}
 	total.phase_us[PHASE_OPEN] = GetCurrentTimestamp() - started;
 
 	/* the slices, counted first so that each can say which it is */
@@ -1519,10 +1924,15 @@ kpr_task_sample_topics(const KprRequest *request)
 		job.topics = topics + first;
 		job.topic_count = end - first;
 		job.retention_ms = retention_ms + first;
+		job.timestamp_type = timestamp_type + first;
+		job.full_read_records = full_read_records;
+		job.out_of_order_threshold = out_of_order_threshold;
 		total.slices++;
 		job.slice_label = slice_count > 1 ?
 			psprintf(" (slice %d of %d)", total.slices, slice_count) : "";
 		sample_slice(&job);
+		/* the full-read limit is the call's, over all its slices */
+		full_read_records = job.full_read_records;
 		add_slice_stats(&total, &job);
 		MemoryContextSwitchTo(caller_context);
 		MemoryContextReset(slice_context);

@@ -13,6 +13,8 @@ extern int	kpr_http_timeout_ms;
 extern int	kpr_offset_search;
 extern int	kpr_sample_seek_cost;
 extern int	kpr_sample_slice_partitions;
+extern int	kpr_sample_full_read_records;
+extern double kpr_out_of_order_threshold;
 
 typedef enum KprOffsetSearch
 {

@@ -39,6 +39,13 @@ SELECT topic, partition_count, is_internal, missing_since IS NULL AS present,
 FROM kpr.topic_inventory WHERE server = 'sampled' ORDER BY topic;
 SELECT topic, :'today'::date - day AS days_ago, records_in, bytes_in, source, run_id = :first_run AS by_this_run
 FROM kpr.consumption_daily WHERE server = 'sampled' AND records_in > 0 ORDER BY topic, day;
+-- Timestamps in order and every record read: every count exact (its
+-- interval is the count), nothing out of order, nothing in the run's notes.
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE records_in_low = records_in AND records_in_high = records_in) AS exact_counts,
+       max(out_of_day_share) AS out_of_day, max(backward_share) AS backwards,
+       (SELECT notes FROM kpr.collection_runs WHERE run_id = :first_run) AS notes
+FROM kpr.consumption_daily WHERE server = 'sampled';
 
 -- Collect again: the same days are replaced, not added; a day outside the
 -- window (entered by hand) is kept; a changed value is corrected; a topic
@@ -74,6 +81,10 @@ SELECT topic, :'today'::date - day AS days_ago, bytes_in, records_in, bytes_out,
        round(peak_bytes_in_per_sec::numeric, 3) AS peak_in, peak_interval_seconds,
        round(avg_record_bytes::numeric, 2) AS avg_record_bytes
 FROM kpr.consumption_daily WHERE server = 'cloud' AND bytes_in > 0 ORDER BY topic, day;
+-- the metrics count what the brokers received: no interval, no order figures
+SELECT count(*) AS rows, count(records_in_low) + count(records_in_high) + count(out_of_day_share)
+       + count(backward_share) AS stated
+FROM kpr.consumption_daily WHERE server = 'cloud';
 SELECT regress_helpers.history('cloud') AS cloud_history \gset
 
 -- A collect that fails midway (the API answers 500 to everything): the

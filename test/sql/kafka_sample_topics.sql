@@ -42,6 +42,17 @@ SELECT s.topic,
 FROM sampled s LEFT JOIN produced p USING (topic, day)
 ORDER BY 1, 2 DESC;
 
+-- Timestamps never go backwards in these partitions: no sampled record is
+-- outside its day or older than the one before it, and with every record
+-- read the counts are exact, their interval the count itself.  The mock
+-- describes no configurations: the timestamp type comes from the records.
+SELECT count(*) AS rows, count(*) FILTER (WHERE records_exact) AS exact,
+       count(*) FILTER (WHERE records_in_low = records_in AND records_in_high = records_in)
+           AS interval_is_the_count,
+       sum(sampled_out_of_day) AS out_of_day, sum(sampled_backwards) AS backwards,
+       string_agg(DISTINCT timestamp_type, ',') AS timestamp_types
+FROM sampled;
+
 -- Nothing produced in the window is missing from the result, and the day
 -- before the window (payments, 9 days ago) is not in it.
 SELECT p.topic, (now() AT TIME ZONE 'UTC')::date - p.day AS days_ago, p.records
@@ -66,7 +77,13 @@ SELECT s.topic,
        s.bytes_in_stderr > 0 AS error_stated,
        abs(s.bytes_in - p.record_bytes) <= 1.96 * s.bytes_in_stderr AS bytes_within_interval,
        s.bytes_in = round(s.records_in * s.avg_record_bytes) AS bytes_is_records_x_average,
-       s.stratified_by
+       s.stratified_by,
+       -- in order, but a sample cannot prove it: not exact, and the interval
+       -- reaches down by what a batch between the runs could hold
+       s.sampled_out_of_day + s.sampled_backwards = 0 AS nothing_out_of_order,
+       NOT s.records_exact AS not_exact,
+       p.records BETWEEN s.records_in_low AND s.records_in_high AS count_within_interval,
+       s.records_in_high = s.records_in AS upper_bound_is_count
 FROM small_sample s JOIN produced p USING (topic, day)
 ORDER BY 1, 2 DESC;
 SELECT topic, sum(sampled_records) <= 30 * max(c.partitions) AS partition_budget_kept

@@ -1,4 +1,4 @@
--- The upgrade path: 0.1.0 is frozen; 0.1.1, 0.1.2 and 0.1.3 ship as update
+-- The upgrade path: 0.1.0 is frozen; 0.1.1 to 0.1.4 ship as update
 -- scripts.  A database holding 0.1.0 with history and settings is updated
 -- with ALTER EXTENSION ... UPDATE (every step) and loses nothing; what the
 -- updates add works.
@@ -24,7 +24,7 @@ FROM unnest(ARRAY['orders', 'clicks']) AS t, generate_series(1, 2) AS d;
 INSERT INTO kpr.settings (server, throughput_factor) VALUES ('prod', 2);
 
 CREATE TEMP TABLE before AS
-SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
+SELECT 'runs' AS what, md5(string_agg(to_jsonb(r)::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
 UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
 UNION ALL SELECT 'history', md5(string_agg(to_jsonb(c)::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
 UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
@@ -36,10 +36,13 @@ SELECT extversion FROM pg_extension WHERE extname = 'kafka_partition_recommender
 -- Nothing lost or changed.
 SELECT b.what, b.fingerprint = a.fingerprint AS unchanged
 FROM before b
-JOIN (SELECT 'runs' AS what, md5(string_agg(r::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
+-- the columns 0.1.0 had (0.1.4 adds the runs' notes, NULL for this run: checked below)
+JOIN (SELECT 'runs' AS what, md5(string_agg((to_jsonb(r) - 'notes')::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
       UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
-      -- the columns 0.1.0 had (0.1.2 adds two, NULL for these rows: checked below)
-      UNION ALL SELECT 'history', md5(string_agg((to_jsonb(c) - 'bytes_in_stderr' - 'peak_bytes_in_per_sec_stderr')::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+      -- the columns 0.1.0 had (0.1.2 adds two, 0.1.4 four, NULL for these rows: checked below)
+      UNION ALL SELECT 'history', md5(string_agg((to_jsonb(c) - 'bytes_in_stderr' - 'peak_bytes_in_per_sec_stderr'
+                                                  - 'records_in_low' - 'records_in_high' - 'out_of_day_share'
+                                                  - 'backward_share')::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
       UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
       UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p) a
 USING (what)
@@ -59,7 +62,7 @@ SELECT count(*) AS rows, count(bytes_in_stderr) AS with_bytes_error,
        count(peak_bytes_in_per_sec_stderr) AS with_peak_error
 FROM kpr.consumption_daily;
 SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
-       LIKE '%bytes_in_stderr double precision, peak_bytes_in_per_sec_stderr double precision, stratified_by text)' AS new_columns;
+       LIKE '%bytes_in_stderr double precision, peak_bytes_in_per_sec_stderr double precision, stratified_by text,%' AS new_columns;
 SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, integer, text, boolean)', 'EXECUTE')
        AS public_may_sample;
 
@@ -68,7 +71,21 @@ SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, intege
 SELECT prosrc LIKE '%i.last_run_id IS DISTINCT FROM this_run%' AS collect_updated
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 
--- A fresh install of 0.1.3 (0.1.0, then the updates) has the same objects.
+-- What 0.1.4 adds: counts by timestamp with their interval and what the
+-- sample saw out of order, NULL (not stated) for rows written before; the
+-- run's notes; sample_topics' new result columns, still not for PUBLIC.
+SELECT count(*) AS rows, count(records_in_low) AS with_low, count(records_in_high) AS with_high,
+       count(out_of_day_share) AS with_out_of_day, count(backward_share) AS with_backwards
+FROM kpr.consumption_daily;
+SELECT count(*) AS runs, count(notes) AS with_notes FROM kpr.collection_runs;
+SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
+       LIKE '%stratified_by text, records_in_low bigint, records_in_high bigint, records_exact boolean, timestamp_type text, sampled_out_of_day bigint, sampled_backwards bigint)' AS columns_0_1_4;
+SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, integer, text, boolean)', 'EXECUTE')
+       AS public_may_sample;
+SELECT prosrc LIKE '%out_of_day_share = excluded.out_of_day_share%' AS collect_writes_them
+FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
+
+-- A fresh install of 0.1.4 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
 WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
