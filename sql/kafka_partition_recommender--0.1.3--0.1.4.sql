@@ -21,8 +21,8 @@ ALTER TABLE kpr.consumption_daily
 COMMENT ON COLUMN kpr.consumption_daily.records_in IS 'Records produced to the topic that day: by their timestamps when sampling (records_in_low and records_in_high bound it where it is estimated).';
 COMMENT ON COLUMN kpr.consumption_daily.records_in_low IS 'When sampling: the lower end of a 95% interval for records_in, equal to it when the count is exact; NULL when not stated (metrics sources, manual and older rows).';
 COMMENT ON COLUMN kpr.consumption_daily.records_in_high IS 'When sampling: the upper end of a 95% interval for records_in, equal to it when the count is exact; NULL when not stated.';
-COMMENT ON COLUMN kpr.consumption_daily.out_of_day_share IS 'When sampling: share of the sampled records of the day''s offsets whose timestamps lie in another day (a late batch, skewed clocks, a replay); 0 when timestamps were in order; NULL when not stated.';
-COMMENT ON COLUMN kpr.consumption_daily.backward_share IS 'When sampling: share of the sampled records older than the record read before them; NULL when not stated.';
+COMMENT ON COLUMN kpr.consumption_daily.out_of_day_share IS 'When sampling: share of the sampled records of the day''s offsets whose timestamps lie in another day (a late batch, skewed clocks, a replay); 0 when timestamps were in order; NULL when no record was read or not stated.';
+COMMENT ON COLUMN kpr.consumption_daily.backward_share IS 'When sampling: share of the sampled records older than the record read before them; NULL when no record was read or not stated.';
 
 ALTER TABLE kpr.collection_runs ADD COLUMN notes jsonb;
 COMMENT ON COLUMN kpr.collection_runs.notes IS 'For a run that ended with something to say about its figures: a JSON array of {"topic": ..., "note": ...}, for example topics whose record timestamps are out of order beyond kpr.out_of_order_threshold.';

@@ -86,8 +86,8 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("kpr.sample_full_read_records",
-							"How many records kpr.sample_topics may read to count in full the partitions whose sample found records out of their day.",
-							"Where timestamps are out of order, a day's count by timestamp is estimated from the sample, with an interval.  Partitions whose sample saw records out of their day are read whole, the most affected first, while their window's records fit in this many per call; their days' counts are then exact.  0 reads none.",
+							"How many records kpr.sample_topics may read to count in full the partitions whose sample found timestamps out of order.",
+							"Where timestamps are out of order, a day's count by timestamp is estimated from the sample, with an interval.  Partitions whose sample saw records out of their day or going backwards are read whole, the most affected first, while their window's records fit in this many per call; their days' counts are then exact.  0 reads none.",
 							&kpr_sample_full_read_records,
 							0, 0, INT_MAX,
 							PGC_USERSET, 0,

@@ -147,7 +147,7 @@ typedef struct PartitionState
 	int64		unplaced_records;	/* out of their day, in no move (moves full) */
 	int			timed_run;		/* the run previous_timestamp is of; -1: none */
 	int64		previous_timestamp;
-	bool		recount;		/* read whole again: its sample saw records out of their day */
+	bool		recount;		/* read whole again: its sample saw records out of order */
 	QueuedRun  *runs;
 	int			run_count;
 	int			next_run;
@@ -185,7 +185,7 @@ typedef struct SampleJob
 	int			list_offsets_calls;
 	int64		seeks;			/* of the sample's runs */
 	int			whole_partitions;	/* read whole rather than sampled */
-	int			recounted_partitions;	/* read whole again for records out of their day */
+	int			recounted_partitions;	/* read whole again for records out of order */
 	int64		full_read_records;	/* left of kpr.sample_full_read_records */
 	double		out_of_order_threshold;
 	int64		seek_waits[10]; /* seek to first record: 0-9, 10-19, ... 90+ ms */
@@ -1212,8 +1212,9 @@ compare_ranges(const void *a, const void *b)
 static void
 read_whole_partitions(SampleJob *job, bool recounts)
 {
-	KprRange   *ranges = palloc0(sizeof(KprRange) * Max(job->whole_partitions, 1));
-	WholeRead  *reads = palloc(sizeof(WholeRead) * Max(job->whole_partitions, 1));
+	/* recounts are not among whole_partitions: room for every partition */
+	KprRange   *ranges = palloc0(sizeof(KprRange) * Max(job->partition_count, 1));
+	WholeRead  *reads = palloc(sizeof(WholeRead) * Max(job->partition_count, 1));
 	int			count = 0;
 
 	for (int i = 0; i < job->partition_count; i++)
@@ -1244,14 +1245,18 @@ read_whole_partitions(SampleJob *job, bool recounts)
 	}
 }
 
-/* Records of a partition's sample out of their day, over all its strata. */
+/*
+ * Records of a partition's sample out of order, over all its strata: out of
+ * their day, or older than the record before them (a sign of records out of
+ * their day near midnight, even where the sample met none).
+ */
 static int64
-sampled_out_of_day(const SampleJob *job, const PartitionState *partition)
+sampled_out_of_order(const SampleJob *job, const PartitionState *partition)
 {
 	int64		out = 0;
 
 	for (int s = 0; s < stratum_count(job); s++)
-		out += partition->order[s].out_of_day;
+		out += Max(partition->order[s].out_of_day, partition->order[s].backwards);
 	return out;
 }
 
@@ -1263,7 +1268,7 @@ typedef struct RecountCandidate
 } RecountCandidate;
 
 static int
-compare_most_out_of_day(const void *a, const void *b)
+compare_most_out_of_order(const void *a, const void *b)
 {
 	const RecountCandidate *x = a;
 	const RecountCandidate *y = b;
@@ -1275,8 +1280,9 @@ compare_most_out_of_day(const void *a, const void *b)
 
 /*
  * kpr.sample_full_read_records: the sampled partitions whose sample saw
- * records out of their day are read whole again, the largest share out of
- * their day first, while their windows fit in what is left of the limit.
+ * records out of order (out of their day, or going backwards) are read
+ * whole again, the largest share first, while their windows fit in what is
+ * left of the limit.
  * Their strata are then exact, and so are their days' counts by timestamp.
  */
 static void
@@ -1297,7 +1303,7 @@ recount_out_of_order_partitions(SampleJob *job)
 
 		if (partition->whole || job->topic_gone[partition->topic_index])
 			continue;
-		out = sampled_out_of_day(job, partition);
+		out = sampled_out_of_order(job, partition);
 		if (out == 0)
 			continue;
 		for (int s = 0; s < strata; s++)
@@ -1306,7 +1312,7 @@ recount_out_of_order_partitions(SampleJob *job)
 		chosen[candidates].share = (double) out / Max(sampled, 1);
 		candidates++;
 	}
-	qsort(chosen, candidates, sizeof(RecountCandidate), compare_most_out_of_day);
+	qsort(chosen, candidates, sizeof(RecountCandidate), compare_most_out_of_order);
 	for (int c = 0; c < candidates; c++)
 	{
 		PartitionState *partition = chosen[c].partition;
@@ -1329,7 +1335,7 @@ recount_out_of_order_partitions(SampleJob *job)
 	}
 	if (job->recounted_partitions > 0)
 	{
-		report_phase(psprintf("reading %d partition(s) with records out of their day in full%s",
+		report_phase(psprintf("reading %d partition(s) with records out of order in full%s",
 							  job->recounted_partitions, job->slice_label));
 		read_whole_partitions(job, true);
 	}
@@ -1526,6 +1532,8 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 	int64		create_time = 0;
 	int64		unplaced = 0;
 	int64		found_elsewhere = 0;	/* the day's records read in other days' offsets */
+	double		maybe_in_day = 0;	/* unread records of strata read wholly out of day */
+	double		maybe_elsewhere = 0;	/* of the records moved in, those perhaps not the day's */
 	bool		covered = true;
 	bool		append_time;
 
@@ -1549,6 +1557,7 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 			seen += order->sampled - order->out_of_day;
 			lost += kpr_order_out_of_day(order, records);
 			count.variance += kpr_order_out_of_day_variance(order, records);
+			maybe_in_day += kpr_order_unseen_in_day(order, records);
 			count.bytes_moved -= kpr_order_scale(order, records) * order->out_of_day_bytes;
 		}
 		for (int m = 0; m < partition->move_count; m++)
@@ -1565,6 +1574,7 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 			count.variance += share * share * kpr_order_out_of_day_variance(order, records);
 			seen += move->records;
 			found_elsewhere += move->records;
+			maybe_elsewhere += share * kpr_order_unseen_in_day(order, records);
 		}
 	}
 	count.records = Max(range_records - lost + gained, 0);
@@ -1586,8 +1596,8 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 	}
 	{
 		double		half = KPR_ORDER_Z95 * sqrt(count.variance);
-		double		low = count.records - half;
-		double		high = count.records + half + unplaced;
+		double		low = count.records - half - maybe_elsewhere;
+		double		high = count.records + half + unplaced + maybe_in_day;
 
 		/* nothing seen out of place is no proof: a batch between runs goes unseen */
 		if (count.out_of_day == 0 && !append_time)
@@ -1604,8 +1614,8 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
  * share of the sampled records were out of their day or went backwards.
  */
 static void
-notice_out_of_order(const SampleJob *job, int topic_index, int flagged_days, double worst_share,
-					int64 worst_day_start)
+notice_out_of_order(const SampleJob *job, int topic_index, int flagged_days, bool all_exact,
+					double worst_share, int64 worst_day_start)
 {
 	if (flagged_days == 0)
 		return;
@@ -1615,6 +1625,8 @@ notice_out_of_order(const SampleJob *job, int topic_index, int flagged_days, dou
 					flagged_days),
 			 errdetail("Up to %.1f%% of the sampled records of a day (%s) were outside their day or older than the record before them.",
 					   100 * worst_share, kpr_day_text(worst_day_start)),
+			 all_exact ?
+			 errhint("Every record of those days was read: their records_in count the records by their timestamps, exactly.") :
 			 errhint("Those days' records_in are counts by timestamp estimated from the sample, within records_in_low and records_in_high; kpr.sample_full_read_records reads such partitions whole.")));
 }
 
@@ -1644,6 +1656,7 @@ send_rows(SampleJob *job)
 		int			count = topic_partitions_end(job, t) - first;
 		bool		read_in_full;
 		int			flagged_days = 0;
+		bool		flagged_exact = true;
 		double		worst_share = 0;
 		int64		worst_day_start = 0;
 
@@ -1687,6 +1700,7 @@ send_rows(SampleJob *job)
 			if (share > job->out_of_order_threshold)
 			{
 				flagged_days++;
+				flagged_exact &= day.exact;
 				if (share > worst_share)
 				{
 					worst_share = share;
@@ -1714,7 +1728,7 @@ send_rows(SampleJob *job)
 			values[16] = psprintf(INT64_FORMAT, day.backwards);
 			kpr_worker_send_row(17, values);
 		}
-		notice_out_of_order(job, t, flagged_days, worst_share, worst_day_start);
+		notice_out_of_order(job, t, flagged_days, flagged_exact, worst_share, worst_day_start);
 	}
 }
 
@@ -1848,7 +1862,7 @@ log_stats(const SampleStats *total, int topic_count)
 		appendStringInfo(&times, "%s%s %ld ms", phase > 0 ? ", " : "", phase_names[phase],
 						 (long) (total->phase_us[phase] / 1000));
 	elog(DEBUG1, "sample_topics on server %s: %s; %d ListOffsets calls, %d partition(s) read whole, "
-		 "%d read whole again for records out of their day, " INT64_FORMAT " seeks for the sample",
+		 "%d read whole again for records out of order, " INT64_FORMAT " seeks for the sample",
 		 kpr_session.request->server_name, times.data, total->list_offsets_calls,
 		 total->whole_partitions, total->recounted_partitions, total->seeks);
 	/* each seek costs a fetch of its own: how long they waited for it */

@@ -107,3 +107,13 @@ kpr_order_unseen_share(int64_t runs)
 		return 1;
 	return 1 - pow(0.05, 1.0 / (double) runs);
 }
+
+double
+kpr_order_unseen_in_day(const KprStratumOrder *stratum, int64_t records)
+{
+	if (stratum->out_of_day == 0 || stratum->out_of_day < stratum->sampled ||
+		stratum->sampled >= records)
+		return 0;
+	return kpr_order_unseen_share(stratum->runs + (stratum->run_sampled > 0)) *
+		(double) (records - stratum->sampled);
+}

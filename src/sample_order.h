@@ -27,7 +27,10 @@
  * batch between its runs goes unseen.  With R runs over the day and none
  * out of place, up to 1 - 0.05^(1/R) of the unread records could still be
  * (the 95% bound of seeing none in R draws), and the day's lower bound
- * allows for it.
+ * allows for it.  Likewise a stratum whose every sampled record was out of
+ * its day (its runs all fell into a late batch): its runs agree, so their
+ * variance is 0, yet up to 1 - 0.05^(1/r) of its unread records could be
+ * of the day after all, and the day's upper bound allows for it.
  *
  * PostgreSQL-free C, unit-tested by test/unit/test_sample_order.c.
  */
@@ -76,6 +79,15 @@ extern double kpr_order_out_of_day_variance(const KprStratumOrder *stratum, int6
  * none: 1 - 0.05^(1/runs) (1 with no run).
  */
 extern double kpr_order_unseen_share(int64_t runs);
+
+/*
+ * The other extreme: where every record a stratum's runs read was out of
+ * its day (a late batch the runs fell into), its unread records may still
+ * hold some of the day's own: up to kpr_order_unseen_share(its runs) of
+ * them.  0 where the sample saw records of both kinds (the runs' variance
+ * speaks then), or covered the stratum.
+ */
+extern double kpr_order_unseen_in_day(const KprStratumOrder *stratum, int64_t records);
 
 /* The normal quantile of a two-sided 95% interval. */
 #define KPR_ORDER_Z95 1.959963984540054

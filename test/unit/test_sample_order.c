@@ -76,6 +76,16 @@ test_hand_cases(void)
 	check(still_reading.backwards == 1 && still_reading.create_time == 30,
 		  "backwards and CreateTime records are counted");
 
+	/* all 2 runs wholly out of day: the unread may still be the day's, up to 1 - 0.05^(1/2) */
+	{
+		KprStratumOrder all_out = order_of(2, (int[]) {12, 11}, (int[]) {12, 11});
+
+		check(kpr_order_out_of_day_variance(&all_out, 542) == 0, "runs that agree: variance 0");
+		check(near(kpr_order_unseen_in_day(&all_out, 542), (1 - sqrt(0.05)) * (542 - 23)),
+			  "every sampled record out of its day: up to 1 - 0.05^(1/2) of the 519 unread may be in it");
+		check(kpr_order_unseen_in_day(&one_run, 300) == 0 && kpr_order_unseen_in_day(&covered, 1500) == 0,
+			  "records of both kinds seen, or a covered stratum: no such allowance");
+	}
 	check(kpr_order_unseen_share(0) == 1, "no run: anything may be out of place");
 	check(near(kpr_order_unseen_share(1), 0.95), "one run: 95%%");
 	check(near(kpr_order_unseen_share(3), 1 - pow(0.05, 1.0 / 3)), "three runs: 1 - 0.05^(1/3)");
