@@ -139,3 +139,45 @@ SELECT * FROM kpr.sample_topics('mock', 7, 0);
 SET client_min_messages = warning;
 DROP SERVER mock CASCADE;
 RESET client_min_messages;
+
+-- Record timestamps out of order, on a second mock (out_of_order.spec): a
+-- late batch of 500 day -3 records after day -1's 1,000, and a producer
+-- whose clock is 10 minutes behind.  The mock cannot answer offsets by
+-- time: the search on record timestamps, which assumes them in order, puts
+-- the boundaries where it can, and every record read is counted in the day
+-- of its timestamp.  The truth: what the fixture wrote, by the day of the
+-- timestamps the records carry (expected.csv).
+\set disordered_bootstrap `"$KPR_MOCK_CLUSTER" start "$KPR_MOCK_SPARE_STATE" "$(dirname "$KPR_MOCK_CLUSTER")/out_of_order.spec" 1`
+CREATE SERVER disordered FOREIGN DATA WRAPPER kafka_partition_recommender
+    OPTIONS (bootstrap_servers :'disordered_bootstrap');
+CREATE USER MAPPING FOR CURRENT_USER SERVER disordered;
+\set disordered_csv `cat "$KPR_MOCK_SPARE_STATE/expected.csv"`
+CREATE TEMP TABLE disordered_truth AS
+SELECT f[1] AS topic, f[2]::date AS day, sum(f[4]::bigint) AS records, sum(f[5]::bigint) AS record_bytes
+FROM (SELECT string_to_array(line, ',') AS f
+      FROM regexp_split_to_table(:'disordered_csv', '\n') AS line
+      WHERE line <> '' AND line NOT LIKE 'topic,%') AS lines
+GROUP BY 1, 2;
+-- every record read: the counts and bytes are the truth, exact, flagged (a
+-- NOTICE per topic; the terse form leaves out the detail, which names a date)
+\set VERBOSITY terse
+SELECT s.topic, (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago, s.records_in,
+       s.records_in = t.records AS count_right, s.bytes_in = t.record_bytes AS bytes_right,
+       s.records_exact, s.sampled_out_of_day > 0 AS out_of_day_seen,
+       s.sampled_backwards > 0 AS backwards_seen, s.stratified_by
+FROM kpr.sample_topics('disordered', 3) s JOIN disordered_truth t USING (topic, day)
+ORDER BY 1, 2 DESC;
+\set VERBOSITY default
+-- a sample of 60 records per partition: estimates whose intervals hold the truth
+SET kpr.sample_seek_cost = 0;
+SET client_min_messages = warning;
+SELECT s.topic, (now() AT TIME ZONE 'UTC')::date - s.day AS days_ago,
+       s.sampled_records < s.records_in AS sampled_not_read_all,
+       t.records BETWEEN s.records_in_low AND s.records_in_high AS truth_within_interval,
+       s.records_exact
+FROM kpr.sample_topics('disordered', 3, 60) s JOIN disordered_truth t USING (topic, day)
+ORDER BY 1, 2 DESC;
+RESET kpr.sample_seek_cost;
+DROP SERVER disordered CASCADE;
+RESET client_min_messages;
+\! "$KPR_MOCK_CLUSTER" stop "$KPR_MOCK_SPARE_STATE"
