@@ -1098,7 +1098,8 @@ note_timestamp(const SampleJob *job, PartitionState *partition, int stratum, int
 	int64		timestamp = rd_kafka_message_timestamp(message, &type);
 	int			day = stratum / job->boundaries_per_day;
 	int64		day_start = boundary_ms(job, day * job->boundaries_per_day);
-	bool		timed = type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+	/* a producer that sent no timestamp leaves -1: nothing to judge by */
+	bool		timed = type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && timestamp >= 0;
 	bool		out_of_day = timed &&
 		(timestamp < day_start || timestamp >= day_start + KPR_MS_PER_DAY);
 	bool		backwards = timed && partition->timed_run == run &&

@@ -64,6 +64,12 @@ LEFT JOIN busiest_hour h USING (topic, day)
 -- timestamps out of order: below (their busiest hour is by offsets)
 WHERE s.topic NOT IN ('late_batch', 'skewed_clocks', 'append_time')
 ORDER BY s.topic, s.day;
+-- timestamps in order in every partition of those topics: nothing out of
+-- place or going backwards, every count exact
+SELECT count(*) AS rows, count(*) FILTER (WHERE records_exact) AS exact,
+       sum(sampled_out_of_day) AS out_of_day, sum(sampled_backwards) AS backwards,
+       string_agg(DISTINCT timestamp_type, ',') AS timestamp_types
+FROM by_broker WHERE topic NOT IN ('late_batch', 'skewed_clocks', 'append_time');
 -- nothing the broker still holds is missing
 SELECT r.topic, r.day FROM retained r LEFT JOIN by_broker s USING (topic, day)
 WHERE s.topic IS NULL AND r.day >= :'today'::date - 8;
