@@ -16,7 +16,7 @@ OBJS = src/kpr.o src/options.o src/topic_filter.o src/functions.o src/tasks.o sr
 	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql \
 	sql/kafka_partition_recommender--0.1.1--0.1.2.sql sql/kafka_partition_recommender--0.1.2--0.1.3.sql \
-	sql/kafka_partition_recommender--0.1.3--0.1.4.sql
+	sql/kafka_partition_recommender--0.1.3--0.1.4.sql sql/kafka_partition_recommender--0.1.4--0.1.5.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install helpers secrets_watch fdw_validator model settings privileges \

@@ -26,6 +26,7 @@ int			kpr_sample_seek_cost = 256 * 1024;
 int			kpr_sample_slice_partitions = 1000;
 int			kpr_sample_full_read_records = 0;
 double		kpr_out_of_order_threshold = 0.001;
+int			kpr_partition_detail_days = 90;
 
 static const struct config_enum_entry offset_search_options[] = {
 	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
@@ -100,6 +101,15 @@ _PG_init(void)
 							 0.001, 0.0, 1.0,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	/* read by kpr.collect (SQL), which prunes kpr.partition_daily by it */
+	DefineCustomIntVariable("kpr.partition_detail_days",
+							"How many days of per-partition traffic kpr.collect keeps in kpr.partition_daily.",
+							"Older rows are deleted by the next collect of their server; topic-level history (kpr.consumption_daily) is never pruned.  0 keeps none.",
+							&kpr_partition_detail_days,
+							90, 0, 36600,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("kpr.offset_search",
 							 "How kpr.sample_topics finds the offset at a point in time.",

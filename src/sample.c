@@ -1611,6 +1611,82 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 }
 
 /*
+ * One partition's records and bytes of a day, by timestamp as the topic's
+ * (count_day): its offsets' records less those estimated out of the day plus
+ * the day's found in its other days' offsets; bytes from its own strata's
+ * sample (kpr_estimate_day over the one partition), moved alike.
+ */
+static void
+partition_day(const SampleJob *job, const PartitionState *partition, int day,
+			  double *records, double *bytes)
+{
+	int			per_day = job->boundaries_per_day;
+	const KprStratumSample *strata[1] = {&partition->strata[day * per_day]};
+	KprDayEstimate estimate = kpr_estimate_day(strata, 1, per_day);
+
+	*records = (double) estimate.records;
+	*bytes = estimate.bytes;
+	for (int s = day * per_day; s < (day + 1) * per_day; s++)
+	{
+		const KprStratumOrder *order = &partition->order[s];
+		int64		stratum_records = partition->strata[s].records;
+
+		*records -= kpr_order_out_of_day(order, stratum_records);
+		*bytes -= kpr_order_scale(order, stratum_records) * order->out_of_day_bytes;
+	}
+	for (int m = 0; m < partition->move_count; m++)
+	{
+		const OrderMove *move = &partition->moves[m];
+		int64		stratum_records = partition->strata[move->stratum].records;
+
+		if (move->day != day)
+			continue;
+		*records += kpr_order_scale(&partition->order[move->stratum], stratum_records) * move->records;
+		*bytes += kpr_order_scale(&partition->order[move->stratum], stratum_records) * move->bytes;
+	}
+	*records = Max(*records, 0);
+	*bytes = Max(*bytes, 0);
+}
+
+/*
+ * The topic-day's partitions as two SQL arrays, element k + 1 for partition
+ * k (partition ids are 0 .. n - 1): records and bytes by timestamp, rounded.
+ */
+static void
+partition_arrays(const SampleJob *job, int topic_index, int day, char **records_text,
+				 char **bytes_text)
+{
+	int			first = job->first_partition[topic_index];
+	int			count = topic_partitions_end(job, topic_index) - first;
+	double	   *records = palloc0(sizeof(double) * Max(count, 1));
+	double	   *bytes = palloc0(sizeof(double) * Max(count, 1));
+	StringInfoData r;
+	StringInfoData b;
+
+	for (int k = 0; k < count; k++)
+	{
+		const PartitionState *partition = &job->partitions[first + k];
+
+		if (partition->partition >= 0 && partition->partition < count)
+			partition_day(job, partition, day, &records[partition->partition],
+						  &bytes[partition->partition]);
+	}
+	initStringInfo(&r);
+	initStringInfo(&b);
+	appendStringInfoChar(&r, '{');
+	appendStringInfoChar(&b, '{');
+	for (int k = 0; k < count; k++)
+	{
+		appendStringInfo(&r, "%s" INT64_FORMAT, k > 0 ? "," : "", (int64) rint(records[k]));
+		appendStringInfo(&b, "%s" INT64_FORMAT, k > 0 ? "," : "", (int64) rint(bytes[k]));
+	}
+	appendStringInfoChar(&r, '}');
+	appendStringInfoChar(&b, '}');
+	*records_text = r.data;
+	*bytes_text = b.data;
+}
+
+/*
  * One NOTICE per topic whose days passed kpr.out_of_order_threshold: which
  * share of the sampled records were out of their day or went backwards.
  */
@@ -1679,7 +1755,7 @@ send_rows(SampleJob *job)
 			double		bytes;
 			double		bytes_variance;
 			double		share;
-			const char *values[17];
+			const char *values[19];
 
 			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
 										(const int64_t *) low, (const int64_t *) high,
@@ -1727,7 +1803,8 @@ send_rows(SampleJob *job)
 			values[14] = topic_timestamp_type(job, t);
 			values[15] = psprintf(INT64_FORMAT, day.out_of_day);
 			values[16] = psprintf(INT64_FORMAT, day.backwards);
-			kpr_worker_send_row(17, values);
+			partition_arrays(job, t, d, (char **) &values[17], (char **) &values[18]);
+			kpr_worker_send_row(19, values);
 		}
 		notice_out_of_order(job, t, flagged_days, flagged_exact, worst_share, worst_day_start);
 	}

@@ -15,6 +15,7 @@ extern int	kpr_sample_seek_cost;
 extern int	kpr_sample_slice_partitions;
 extern int	kpr_sample_full_read_records;
 extern double kpr_out_of_order_threshold;
+extern int	kpr_partition_detail_days;
 
 typedef enum KprOffsetSearch
 {

@@ -68,6 +68,58 @@ FROM kpr.consumption_daily WHERE server = 'sampled';
 SELECT topic, missing_since IS NULL AS present, last_run_id = :second_run AS by_second_run
 FROM kpr.topic_inventory WHERE server = 'sampled' ORDER BY topic;
 
+-- Below the topic: every partition's records and bytes of each day, as the
+-- fixture produced them (expected.csv, per partition; the budget reads every
+-- record, so bytes are exact too), and per topic-day the busiest partition,
+-- its share of the bytes and busiest / mean.  clicks sends about 85% of its
+-- records to partition 0 of 4 (skew=80 in regress.spec).
+\getenv mock_state KPR_MOCK_STATE
+\set expected_csv `cat "$KPR_MOCK_STATE/expected.csv"`
+CREATE TEMP TABLE produced_partitions AS
+SELECT f[1] AS topic, f[2]::date AS day, f[3]::int AS partition,
+       f[4]::bigint AS records, f[5]::bigint AS record_bytes
+FROM (SELECT string_to_array(line, ',') AS f
+      FROM regexp_split_to_table(:'expected_csv', '\n') AS line
+      WHERE line <> '' AND line NOT LIKE 'topic,%') AS lines;
+SELECT count(*) AS partition_days,
+       count(*) FILTER (WHERE d.records_in = coalesce(p.records, 0)
+                          AND d.bytes_in = coalesce(p.record_bytes, 0)) AS exact,
+       count(*) FILTER (WHERE d.run_id = :second_run) AS by_second_run
+FROM kpr.partition_daily d
+LEFT JOIN produced_partitions p USING (topic, day, partition)
+WHERE d.server = 'sampled';
+-- nothing produced in the window is missing
+SELECT p.topic, p.day, p.partition FROM produced_partitions p
+LEFT JOIN kpr.partition_daily d ON d.server = 'sampled' AND (d.topic, d.day, d.partition) = (p.topic, p.day, p.partition)
+WHERE d.topic IS NULL AND p.day >= :'today'::date - 3 AND p.topic <> '_schemas';
+SELECT topic, :'today'::date - day AS days_ago, busiest_partition,
+       round(busiest_partition_share::numeric, 4) AS busiest_share,
+       round(partition_skew::numeric, 4) AS skew
+FROM kpr.consumption_daily
+WHERE server = 'sampled' AND run_id = :second_run AND topic IN ('clicks', 'orders', 'audit_idle')
+ORDER BY 1, 2 DESC;
+SELECT c.topic, :'today'::date - c.day AS days_ago,
+       c.busiest_partition_share = (SELECT max(p.record_bytes)::float8 / sum(p.record_bytes)
+                                      FROM produced_partitions p WHERE (p.topic, p.day) = (c.topic, c.day))
+           AS share_exact
+FROM kpr.consumption_daily c
+WHERE c.server = 'sampled' AND c.run_id = :second_run AND c.topic = 'clicks'
+ORDER BY 2 DESC;
+
+-- The detail is kept kpr.partition_detail_days (90 by default): a collect
+-- deletes older rows of its server; the topic history stays whole.
+INSERT INTO kpr.partition_daily (server, topic, day, partition, records_in, source)
+VALUES ('sampled', 'orders', :'today'::date - 91, 0, 5, 'manual'),
+       ('sampled', 'orders', :'today'::date - 90, 0, 5, 'manual');
+SET kpr.partition_detail_days = 2;
+SELECT kpr.collect('sampled', 3) AS detail_run \gset
+RESET kpr.partition_detail_days;
+SELECT :'today'::date - day AS days_ago, count(*) AS partition_rows
+FROM kpr.partition_daily WHERE server = 'sampled' GROUP BY day ORDER BY day;
+SELECT count(*) FILTER (WHERE day = :'today'::date - 30) AS manual_day_kept,
+       count(DISTINCT day) FILTER (WHERE run_id = :detail_run) AS days_collected
+FROM kpr.consumption_daily WHERE server = 'sampled';
+
 -- The Confluent Metrics API: its 6 complete days (7 asked for), every value
 -- as the stub serves it.
 CREATE SERVER cloud FOREIGN DATA WRAPPER kafka_partition_recommender
@@ -197,6 +249,8 @@ GRANT EXECUTE ON FUNCTION kpr.collect(name, integer), kpr.collect_all(integer),
     TO regress_kpr_collector;
 GRANT SELECT, INSERT, UPDATE ON kpr.collection_runs, kpr.topic_inventory, kpr.consumption_daily
     TO regress_kpr_collector;
+-- partition detail: collect prunes what is older than kpr.partition_detail_days
+GRANT SELECT, INSERT, UPDATE, DELETE ON kpr.partition_daily TO regress_kpr_collector;
 CREATE USER MAPPING FOR regress_kpr_collector SERVER sampled
     OPTIONS ("ssl.key.password" 'SECRET-collector-key-password');
 SET ROLE regress_kpr_collector;

@@ -70,6 +70,20 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE records_exact) AS exact,
        sum(sampled_out_of_day) AS out_of_day, sum(sampled_backwards) AS backwards,
        string_agg(DISTINCT timestamp_type, ',') AS timestamp_types
 FROM by_broker WHERE topic NOT IN ('late_batch', 'skewed_clocks', 'append_time');
+-- per partition: every partition-day as the broker holds it (the fixture's
+-- retained records per partition)
+CREATE TEMP TABLE retained_partitions AS
+SELECT f[1] AS topic, f[2]::date AS day, f[3]::int AS partition,
+       f[4]::bigint AS records, f[5]::bigint AS record_bytes
+FROM (SELECT string_to_array(line, ',') AS f
+      FROM regexp_split_to_table(:'retained_csv', '\n') AS line
+      WHERE line <> '' AND line NOT LIKE 'topic,%') AS lines;
+SELECT count(*) AS partition_days,
+       count(*) FILTER (WHERE p.records = coalesce(r.records, 0)
+                          AND p.bytes = coalesce(r.record_bytes, 0)) AS as_retained
+FROM by_broker s
+CROSS JOIN LATERAL unnest(s.partition_records, s.partition_bytes) WITH ORDINALITY AS p(records, bytes, k)
+LEFT JOIN retained_partitions r ON (r.topic, r.day, r.partition) = (s.topic, s.day, p.k - 1);
 -- nothing the broker still holds is missing
 SELECT r.topic, r.day FROM retained r LEFT JOIN by_broker s USING (topic, day)
 WHERE s.topic IS NULL AND r.day >= :'today'::date - 8;

@@ -53,6 +53,24 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE records_exact) AS exact,
        string_agg(DISTINCT timestamp_type, ',') AS timestamp_types
 FROM sampled;
 
+-- Per partition (partition_records[k + 1], partition_bytes[k + 1] for
+-- partition k): every partition-day as produced, and they sum to the topic's.
+SELECT count(*) AS partition_days,
+       count(*) FILTER (WHERE p.records = coalesce(e.records, 0)
+                          AND p.bytes = coalesce(e.record_bytes, 0)) AS as_produced
+FROM sampled s
+CROSS JOIN LATERAL unnest(s.partition_records, s.partition_bytes) WITH ORDINALITY AS p(records, bytes, k)
+LEFT JOIN (SELECT f[1] AS topic, f[2]::date AS day, f[3]::int AS partition,
+                  f[4]::bigint AS records, f[5]::bigint AS record_bytes
+           FROM (SELECT string_to_array(line, ',') AS f
+                 FROM regexp_split_to_table(:'expected_csv', '\n') AS line
+                 WHERE line <> '' AND line NOT LIKE 'topic,%') AS lines) e
+       ON (e.topic, e.day, e.partition) = (s.topic, s.day, p.k - 1);
+SELECT count(*) FILTER (WHERE (SELECT sum(r) FROM unnest(partition_records) r) = records_in
+                          AND (SELECT sum(b) FROM unnest(partition_bytes) b) = bytes_in) AS sums_match,
+       count(*) AS rows
+FROM sampled;
+
 -- Nothing produced in the window is missing from the result, and the day
 -- before the window (payments, 9 days ago) is not in it.
 SELECT p.topic, (now() AT TIME ZONE 'UTC')::date - p.day AS days_ago, p.records

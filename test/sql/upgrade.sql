@@ -1,4 +1,4 @@
--- The upgrade path: 0.1.0 is frozen; 0.1.1 to 0.1.4 ship as update
+-- The upgrade path: 0.1.0 is frozen; 0.1.1 to 0.1.5 ship as update
 -- scripts.  A database holding 0.1.0 with history and settings is updated
 -- with ALTER EXTENSION ... UPDATE (every step) and loses nothing; what the
 -- updates add works.
@@ -39,10 +39,12 @@ FROM before b
 -- the columns 0.1.0 had (0.1.4 adds the runs' notes, NULL for this run: checked below)
 JOIN (SELECT 'runs' AS what, md5(string_agg((to_jsonb(r) - 'notes')::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
       UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
-      -- the columns 0.1.0 had (0.1.2 adds two, 0.1.4 four, NULL for these rows: checked below)
+      -- the columns 0.1.0 had (0.1.2 adds two, 0.1.4 four, 0.1.5 three, NULL for these rows: checked below)
       UNION ALL SELECT 'history', md5(string_agg((to_jsonb(c) - 'bytes_in_stderr' - 'peak_bytes_in_per_sec_stderr'
                                                   - 'records_in_low' - 'records_in_high' - 'out_of_day_share'
-                                                  - 'backward_share')::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
+                                                  - 'backward_share' - 'busiest_partition'
+                                                  - 'busiest_partition_share' - 'partition_skew')::text,
+                                      ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
       UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
       UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p) a
 USING (what)
@@ -79,13 +81,25 @@ SELECT count(*) AS rows, count(records_in_low) AS with_low, count(records_in_hig
 FROM kpr.consumption_daily;
 SELECT count(*) AS runs, count(notes) AS with_notes FROM kpr.collection_runs;
 SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
-       LIKE '%stratified_by text, records_in_low bigint, records_in_high bigint, records_exact boolean, timestamp_type text, sampled_out_of_day bigint, sampled_backwards bigint)' AS columns_0_1_4;
+       LIKE '%stratified_by text, records_in_low bigint, records_in_high bigint, records_exact boolean, timestamp_type text, sampled_out_of_day bigint, sampled_backwards bigint,%' AS columns_0_1_4;
 SELECT has_function_privilege('public', 'kpr.sample_topics(name, integer, integer, text, boolean)', 'EXECUTE')
        AS public_may_sample;
 SELECT prosrc LIKE '%out_of_day_share = excluded.out_of_day_share%' AS collect_writes_them
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 
--- A fresh install of 0.1.4 (0.1.0, then the updates) has the same objects.
+-- What 0.1.5 adds: traffic per partition (empty until a collect), the
+-- day's busiest partition and skew (NULL for rows written before), and
+-- sample_topics' per-partition arrays.
+SELECT count(*) AS partition_rows FROM kpr.partition_daily;
+SELECT count(busiest_partition) + count(busiest_partition_share) + count(partition_skew) AS with_skew
+FROM kpr.consumption_daily;
+SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
+       LIKE '%sampled_backwards bigint, partition_records bigint[], partition_bytes bigint[])' AS columns_0_1_5;
+SELECT has_table_privilege('public', 'kpr.partition_daily', 'SELECT') AS public_may_read_partitions;
+SELECT prosrc LIKE '%DELETE FROM kpr.partition_daily%' AS collect_prunes
+FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
+
+-- A fresh install of 0.1.5 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
 WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
