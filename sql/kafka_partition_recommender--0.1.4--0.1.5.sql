@@ -49,6 +49,256 @@ COMMENT ON COLUMN kpr.consumption_daily.busiest_partition IS 'The partition that
 COMMENT ON COLUMN kpr.consumption_daily.busiest_partition_share IS 'The busiest partition''s share of the day''s bytes (1 / partitions when even).';
 COMMENT ON COLUMN kpr.consumption_daily.partition_skew IS 'The busiest partition''s bytes / the mean over the topic''s partitions: 1 when even; the partition count when one partition carries everything.';
 
+-- Hot partitions in the model (issue 16): a setting, the keyed share of the
+-- sample, and the view's new columns and words.
+ALTER TABLE kpr.settings
+    ADD COLUMN hot_partition_skew double precision CHECK (hot_partition_skew >= 1);
+COMMENT ON COLUMN kpr.settings.hot_partition_skew IS 'A topic whose busiest partition carries at least this many times the mean of its partitions is flagged hot (default 2.0, as klag and Conduktor use).';
+
+ALTER TABLE kpr.consumption_daily
+    ADD COLUMN keyed_share double precision CHECK (keyed_share BETWEEN 0 AND 1);
+COMMENT ON COLUMN kpr.consumption_daily.keyed_share IS 'When sampling: share of the sampled records that carry a key; NULL when no record was read or not stated.';
+
+CREATE OR REPLACE VIEW kpr.effective_settings AS
+SELECT i.server,
+       i.topic,
+       coalesce(t.throughput_factor, s.throughput_factor, g.throughput_factor, 3)
+           AS throughput_factor,
+       coalesce(t.window_days, s.window_days, g.window_days, 7)
+           AS window_days,
+       coalesce(t.partition_throughput_bytes_per_sec, s.partition_throughput_bytes_per_sec,
+                g.partition_throughput_bytes_per_sec, 10485760)
+           AS partition_throughput_bytes_per_sec,
+       coalesce(t.min_partitions, s.min_partitions, g.min_partitions, 1)
+           AS min_partitions,
+       coalesce(t.round_to_broker_multiple, s.round_to_broker_multiple,
+                g.round_to_broker_multiple, false)
+           AS round_to_broker_multiple,
+       coalesce(t.max_partitions_per_broker, s.max_partitions_per_broker,
+                g.max_partitions_per_broker, 4000)
+           AS max_partitions_per_broker,
+       coalesce(t.hot_partition_skew, s.hot_partition_skew, g.hot_partition_skew, 2.0)
+           AS hot_partition_skew
+FROM kpr.topic_inventory i
+LEFT JOIN kpr.settings t ON t.server = i.server AND t.topic = i.topic
+LEFT JOIN kpr.settings s ON s.server = i.server AND s.topic IS NULL
+LEFT JOIN kpr.settings g ON g.server IS NULL AND g.topic IS NULL;
+
+COMMENT ON COLUMN kpr.effective_settings.hot_partition_skew IS 'Skew (busiest partition / mean) at or above which a topic is flagged hot.';
+
+-- What to do about a hot partition that alone needs more than a partition's
+-- throughput: it depends on whether its traffic is keyed.
+CREATE FUNCTION kpr._hot_partition_advice(keyed_share double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN keyed_share >= 0.5
+        THEN 'its records carry keys (' || round((100 * keyed_share)::numeric) || '% of those sampled), and adding partitions does not move a key: salt or re-key the hot key, or accept what one consumer can read'
+    WHEN keyed_share < 0.5
+        THEN 'most of its records carry no key (' || round((100 * (1 - keyed_share))::numeric) || '% of those sampled), so more partitions do spread them; check that the producer''s partitioner spreads keyless records'
+    ELSE 'if its traffic is keyed, adding partitions does not relieve it: salt or re-key the hot key, or accept what one consumer can read'
+END;
+COMMENT ON FUNCTION kpr._hot_partition_advice(double precision) IS 'The words kpr.recommended_partitions uses for a hot partition, from the share of sampled records that carry a key (NULL: not known).';
+GRANT EXECUTE ON FUNCTION kpr._hot_partition_advice(double precision) TO PUBLIC;
+
+CREATE OR REPLACE VIEW kpr.recommended_partitions AS
+WITH latest_broker_count AS (
+    SELECT DISTINCT ON (server) server, broker_count
+    FROM kpr.collection_runs
+    WHERE broker_count IS NOT NULL
+    ORDER BY server, started_at DESC, run_id DESC
+),
+observed AS (
+    SELECT e.*,
+           i.partition_count, i.replication_factor, i.is_internal,
+           b.broker_count,
+           w.window_first_day, w.window_last_day,
+           t.*,
+           greatest(t.measured_peak_in, t.estimated_peak_in) AS peak_in,
+           t.estimated_peak_in IS NOT NULL
+               AND (t.measured_peak_in IS NULL OR t.estimated_peak_in > t.measured_peak_in)
+               AS peak_is_estimated
+    FROM kpr.effective_settings e
+    JOIN kpr.topic_inventory i USING (server, topic)
+    LEFT JOIN latest_broker_count b USING (server)
+    CROSS JOIN LATERAL (
+        SELECT (now() AT TIME ZONE 'UTC')::date - e.window_days AS window_first_day,
+               (now() AT TIME ZONE 'UTC')::date - 1 AS window_last_day
+    ) w
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE c.bytes_in IS NOT NULL
+                                   OR c.peak_bytes_in_per_sec IS NOT NULL) AS days_observed,
+               sum(c.bytes_in) AS bytes_in,
+               count(c.bytes_in) AS days_with_bytes_in,
+               sum(c.bytes_out) AS bytes_out,
+               count(c.bytes_out) AS days_with_bytes_out,
+               sum(c.bytes_out) FILTER (WHERE c.bytes_in IS NOT NULL)::numeric
+                   / nullif(sum(c.bytes_in) FILTER (WHERE c.bytes_out IS NOT NULL), 0)
+                   AS fan_out,
+               max(c.peak_bytes_in_per_sec::numeric) AS measured_peak_in,
+               max(c.bytes_in::numeric / 86400)
+                   FILTER (WHERE c.peak_bytes_in_per_sec IS NULL) AS estimated_peak_in,
+               max(c.peak_bytes_out_per_sec) AS peak_bytes_out_per_sec,
+               max(c.peak_interval_seconds) AS peak_interval_seconds,
+               -- the window's most skewed day: its busiest partition and share
+               max(c.partition_skew) AS partition_skew,
+               (array_agg(c.busiest_partition ORDER BY c.partition_skew DESC NULLS LAST, c.day DESC))[1]
+                   AS busiest_partition,
+               (array_agg(c.busiest_partition_share ORDER BY c.partition_skew DESC NULLS LAST, c.day DESC))[1]
+                   AS busiest_partition_share,
+               avg(c.keyed_share) AS keyed_share
+        FROM kpr.consumption_daily c
+        WHERE c.server = e.server AND c.topic = e.topic
+          AND c.day BETWEEN w.window_first_day AND w.window_last_day
+    ) t
+    WHERE i.missing_since IS NULL
+),
+sized AS (
+    SELECT o.*,
+           coalesce(o.peak_in > 0, false) AS has_traffic,
+           o.peak_in * o.throughput_factor::numeric AS required,
+           ceil(o.peak_in * o.throughput_factor::numeric
+                / o.partition_throughput_bytes_per_sec::numeric)::bigint AS by_throughput,
+           o.partition_skew >= o.hot_partition_skew AS hot_partition,
+           -- the busiest partition's share of the peak, with the same headroom
+           o.peak_in * o.busiest_partition_share::numeric * o.throughput_factor::numeric
+               AS busiest_required
+    FROM observed o
+),
+floored AS (
+    SELECT s.*, greatest(s.by_throughput, s.min_partitions) AS at_least_min
+    FROM sized s
+),
+rounded AS (
+    SELECT f.*,
+           CASE WHEN f.round_to_broker_multiple AND f.broker_count IS NOT NULL
+                THEN ceil(f.at_least_min::numeric / f.broker_count)::bigint * f.broker_count
+                ELSE f.at_least_min
+           END AS rounded
+    FROM floored f
+),
+decided AS (
+    SELECT r.*,
+           CASE WHEN NOT r.has_traffic THEN 'no_data'
+                WHEN r.rounded > r.partition_count THEN 'increase'
+                WHEN r.rounded < r.partition_count THEN 'over_provisioned'
+                ELSE 'keep'
+           END AS action,
+           CASE WHEN NOT r.has_traffic THEN NULL
+                WHEN r.rounded > r.at_least_min THEN 'broker_multiple'
+                WHEN r.at_least_min > r.by_throughput THEN 'min_partitions'
+                ELSE 'throughput'
+           END AS decided_by
+    FROM rounded r
+),
+capped AS (
+    -- partition replicas per broker if every topic of the server took its
+    -- recommendation (or kept its current count where that is higher)
+    SELECT d.*,
+           sum(greatest(d.partition_count,
+                        CASE WHEN d.has_traffic THEN d.rounded ELSE 0 END)
+               * coalesce(d.replication_factor, 1))
+               OVER (PARTITION BY d.server)::numeric
+               / d.broker_count AS replicas_per_broker_after
+    FROM decided d
+)
+SELECT c.server,
+       c.topic,
+       c.is_internal,
+       c.partition_count AS current_partitions,
+       c.replication_factor,
+       c.broker_count,
+       c.window_first_day,
+       c.window_last_day,
+       c.days_observed::integer AS days_observed,
+       (c.bytes_in::numeric / nullif(c.days_with_bytes_in * 86400, 0))::double precision
+           AS avg_bytes_in_per_sec,
+       c.peak_in::double precision AS peak_bytes_in_per_sec,
+       c.peak_is_estimated,
+       c.peak_interval_seconds,
+       (c.bytes_out::numeric / nullif(c.days_with_bytes_out * 86400, 0))::double precision
+           AS avg_bytes_out_per_sec,
+       c.peak_bytes_out_per_sec,
+       round(c.fan_out, 2)::double precision AS fan_out,
+       c.throughput_factor,
+       c.required::double precision AS required_bytes_per_sec,
+       c.partition_throughput_bytes_per_sec,
+       c.min_partitions,
+       CASE WHEN c.has_traffic THEN c.rounded END AS recommended_partitions,
+       CASE WHEN c.has_traffic THEN c.rounded - c.partition_count END AS delta,
+       c.action,
+       c.decided_by,
+       CASE
+       WHEN c.action = 'no_data' AND c.days_observed = 0 THEN
+           format('no traffic measurements in the last %s complete UTC days', c.window_days)
+       WHEN c.action = 'no_data' THEN
+           format('no traffic: ingress was zero on all %s days observed', c.days_observed)
+       ELSE
+           CASE WHEN c.peak_is_estimated
+                THEN 'peak estimated as a daily total / 86400 (no intraday peak measured); '
+                ELSE '' END
+           || format('peak %s x factor %s = %s needs %s partition%s at %s each',
+                     kpr.format_bytes_per_sec(c.peak_in),
+                     c.throughput_factor::numeric,
+                     kpr.format_bytes_per_sec(c.required),
+                     c.by_throughput,
+                     CASE WHEN c.by_throughput = 1 THEN '' ELSE 's' END,
+                     kpr.format_bytes_per_sec(c.partition_throughput_bytes_per_sec))
+           || CASE WHEN c.at_least_min > c.by_throughput
+                   THEN format('; raised to min_partitions %s', c.min_partitions)
+                   ELSE '' END
+           || CASE WHEN c.rounded > c.at_least_min
+                   THEN format('; rounded up to %s, a multiple of %s brokers', c.rounded, c.broker_count)
+                   WHEN c.round_to_broker_multiple AND c.broker_count IS NULL
+                   THEN '; not rounded to a broker multiple: no collect has recorded the broker count'
+                   ELSE '' END
+           || CASE WHEN c.hot_partition
+                   THEN format('; partition %s carries %s%% of the bytes, %s times the mean (hot: skew at or above %s)',
+                               c.busiest_partition, round((100 * c.busiest_partition_share)::numeric, 1),
+                               round(c.partition_skew::numeric, 2), c.hot_partition_skew)
+                        || CASE WHEN c.busiest_required > c.partition_throughput_bytes_per_sec::numeric
+                                THEN format(', and alone needs %s, more than one partition''s %s: %s',
+                                            kpr.format_bytes_per_sec(c.busiest_required),
+                                            kpr.format_bytes_per_sec(c.partition_throughput_bytes_per_sec),
+                                            kpr._hot_partition_advice(c.keyed_share))
+                                ELSE '' END
+                   ELSE '' END
+           || CASE c.action
+              WHEN 'increase' THEN format('; %s more than the current %s', c.rounded - c.partition_count, c.partition_count)
+              WHEN 'over_provisioned' THEN format('; the current %s are more than needed (partitions cannot be removed)', c.partition_count)
+              ELSE format('; the current %s fit', c.partition_count)
+              END
+       END AS reason,
+       nullif(concat_ws('; ',
+           CASE WHEN c.action = 'increase'
+                     AND c.replicas_per_broker_after > c.max_partitions_per_broker
+                THEN format('applying every recommendation on server %s puts %s partition replicas on each of %s brokers, above max_partitions_per_broker %s',
+                            c.server, ceil(c.replicas_per_broker_after), c.broker_count,
+                            c.max_partitions_per_broker)
+           END,
+           CASE WHEN c.has_traffic AND c.hot_partition
+                     AND c.busiest_required > c.partition_throughput_bytes_per_sec::numeric
+                THEN format('hot partition %s needs %s alone, more than one partition''s %s: %s',
+                            c.busiest_partition, kpr.format_bytes_per_sec(c.busiest_required),
+                            kpr.format_bytes_per_sec(c.partition_throughput_bytes_per_sec),
+                            kpr._hot_partition_advice(c.keyed_share))
+           END), '') AS warning,
+       c.busiest_partition,
+       c.busiest_partition_share,
+       c.partition_skew,
+       c.hot_partition,
+       c.hot_partition_skew,
+       c.keyed_share
+FROM capped c;
+
+COMMENT ON COLUMN kpr.recommended_partitions.warning IS 'Set on increases when applying every recommendation of the server would put more partition replicas on a broker than max_partitions_per_broker, and when a hot partition alone needs more than one partition''s throughput.';
+COMMENT ON COLUMN kpr.recommended_partitions.busiest_partition IS 'The busiest partition of the window''s most skewed day; NULL where no source gave partition detail.';
+COMMENT ON COLUMN kpr.recommended_partitions.busiest_partition_share IS 'Its share of that day''s bytes.';
+COMMENT ON COLUMN kpr.recommended_partitions.partition_skew IS 'The highest skew (busiest partition / mean) of the window''s days.';
+COMMENT ON COLUMN kpr.recommended_partitions.hot_partition IS 'partition_skew at or above hot_partition_skew; NULL where no source gave partition detail.';
+COMMENT ON COLUMN kpr.recommended_partitions.hot_partition_skew IS 'The skew at or above which a topic is flagged hot, in force.';
+COMMENT ON COLUMN kpr.recommended_partitions.keyed_share IS 'Average over the window''s days of the share of sampled records that carry a key; NULL when not known (metrics sources).';
+
 -- The result gains columns, so the function is replaced.
 DROP FUNCTION kpr.sample_topics(name, integer, integer, text, boolean);
 
@@ -77,12 +327,13 @@ RETURNS TABLE (
     sampled_out_of_day bigint,
     sampled_backwards bigint,
     partition_records bigint[],
-    partition_bytes bigint[])
+    partition_bytes bigint[],
+    keyed_share double precision)
 AS 'MODULE_PATHNAME', 'kpr_sample_topics'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) IS
-'Per topic and UTC day of the last complete days: records produced, counted by their timestamps (from offsets, exact while timestamps are in order; where the sample finds records out of their day, estimated within records_in_low .. records_in_high, records_exact false), bytes and average record size (key + value + headers), exact for partitions read whole (kpr.sample_seek_cost) and otherwise estimated from a sample of at most max_records_per_partition records per partition, stratified by hour where the broker answers offsets by time (stratified_by hour, else day), the busiest hour''s rate by its own bytes (hour strata only), the standard errors of bytes_in and of the peak, the topic''s timestamp type, the sampled records found outside their day or older than the record before them, and per partition (element k + 1 for partition k) its records and bytes.';
+'Per topic and UTC day of the last complete days: records produced, counted by their timestamps (from offsets, exact while timestamps are in order; where the sample finds records out of their day, estimated within records_in_low .. records_in_high, records_exact false), bytes and average record size (key + value + headers), exact for partitions read whole (kpr.sample_seek_cost) and otherwise estimated from a sample of at most max_records_per_partition records per partition, stratified by hour where the broker answers offsets by time (stratified_by hour, else day), the busiest hour''s rate by its own bytes (hour strata only), the standard errors of bytes_in and of the peak, the topic''s timestamp type, the sampled records found outside their day or older than the record before them,, per partition (element k + 1 for partition k) its records and bytes, and the share of sampled records that carry a key.';
 
 REVOKE ALL ON FUNCTION kpr.sample_topics(name, integer, integer, text, boolean) FROM PUBLIC;
 
@@ -216,7 +467,7 @@ BEGIN
                        records_in_low = NULL, records_in_high = NULL,
                        out_of_day_share = NULL, backward_share = NULL,
                        busiest_partition = NULL, busiest_partition_share = NULL,
-                       partition_skew = NULL,
+                       partition_skew = NULL, keyed_share = NULL,
                        source = excluded.source, run_id = excluded.run_id,
                        collected_at = excluded.collected_at
                 RETURNING c.topic)
@@ -254,7 +505,7 @@ BEGIN
                         peak_bytes_in_per_sec, peak_bytes_out_per_sec, peak_interval_seconds,
                         avg_record_bytes, bytes_in_stderr, peak_bytes_in_per_sec_stderr,
                         records_in_low, records_in_high, out_of_day_share, backward_share,
-                        busiest_partition, busiest_partition_share, partition_skew,
+                        busiest_partition, busiest_partition_share, partition_skew, keyed_share,
                         source, run_id, collected_at)
                 SELECT collect.server, s.topic, s.day, s.bytes_in, s.records_in, NULL, NULL,
                        s.peak_bytes_in_per_sec, NULL, s.peak_interval_seconds,
@@ -262,7 +513,7 @@ BEGIN
                        s.records_in_low, s.records_in_high,
                        s.sampled_out_of_day::double precision / nullif(s.sampled_records, 0),
                        s.sampled_backwards::double precision / nullif(s.sampled_records, 0),
-                       s.busiest_partition, s.busiest_partition_share, s.partition_skew,
+                       s.busiest_partition, s.busiest_partition_share, s.partition_skew, s.keyed_share,
                        'sampling', this_run, now()
                   FROM sampled s
                 ON CONFLICT (server, topic, day) DO UPDATE
@@ -281,6 +532,7 @@ BEGIN
                        busiest_partition = excluded.busiest_partition,
                        busiest_partition_share = excluded.busiest_partition_share,
                        partition_skew = excluded.partition_skew,
+                       keyed_share = excluded.keyed_share,
                        source = excluded.source, run_id = excluded.run_id,
                        collected_at = excluded.collected_at
                 RETURNING c.topic, c.out_of_day_share, c.backward_share)

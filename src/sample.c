@@ -1111,7 +1111,7 @@ note_timestamp(const SampleJob *job, PartitionState *partition, int stratum, int
 		partition->previous_timestamp = timestamp;
 	}
 	kpr_order_add(&partition->order[stratum], out_of_day, backwards,
-				  type == RD_KAFKA_TIMESTAMP_CREATE_TIME, bytes);
+				  type == RD_KAFKA_TIMESTAMP_CREATE_TIME, message->key != NULL, bytes);
 	if (out_of_day && timestamp >= job->first_midnight_ms &&
 		timestamp < job->first_midnight_ms + job->days * KPR_MS_PER_DAY)
 	{
@@ -1482,6 +1482,7 @@ typedef struct DayCount
 	int64		sampled;		/* records whose timestamps were looked at */
 	int64		out_of_day;		/* of them, in the day's offsets but not of the day */
 	int64		backwards;
+	int64		keyed;			/* of them, with a key */
 } DayCount;
 
 /* Whether every stratum of the topic's window was read in full. */
@@ -1551,6 +1552,7 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 			count.sampled += order->sampled;
 			count.out_of_day += order->out_of_day;
 			count.backwards += order->backwards;
+			count.keyed += order->keyed;
 			create_time += order->create_time;
 			runs += order->runs + (order->run_sampled > 0);
 			unread += Max(records - order->sampled, 0);
@@ -1755,7 +1757,7 @@ send_rows(SampleJob *job)
 			double		bytes;
 			double		bytes_variance;
 			double		share;
-			const char *values[19];
+			const char *values[20];
 
 			if (kpr_plan_day_may_be_cut(day_start, now_ms, job->retention_ms[t],
 										(const int64_t *) low, (const int64_t *) high,
@@ -1804,7 +1806,9 @@ send_rows(SampleJob *job)
 			values[15] = psprintf(INT64_FORMAT, day.out_of_day);
 			values[16] = psprintf(INT64_FORMAT, day.backwards);
 			partition_arrays(job, t, d, (char **) &values[17], (char **) &values[18]);
-			kpr_worker_send_row(19, values);
+			values[19] = day.sampled > 0 ?
+				psprintf("%.17g", (double) day.keyed / day.sampled) : NULL;
+			kpr_worker_send_row(20, values);
 		}
 		notice_out_of_order(job, t, flagged_days, flagged_exact, worst_share, worst_day_start);
 	}

@@ -9,7 +9,7 @@
 
 void
 kpr_order_add(KprStratumOrder *stratum, bool out_of_day, bool backwards, bool create_time,
-			  double bytes)
+			  bool keyed, double bytes)
 {
 	stratum->sampled++;
 	stratum->run_sampled++;
@@ -21,6 +21,7 @@ kpr_order_add(KprStratumOrder *stratum, bool out_of_day, bool backwards, bool cr
 	}
 	stratum->backwards += backwards;
 	stratum->create_time += create_time;
+	stratum->keyed += keyed;
 }
 
 void

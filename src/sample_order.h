@@ -47,6 +47,7 @@ typedef struct KprStratumOrder
 	int64_t		out_of_day;		/* of them, timestamped outside the stratum's day */
 	int64_t		backwards;		/* of them, older than the record before them in their run */
 	int64_t		create_time;	/* of them, with a CreateTime (not LogAppendTime) timestamp */
+	int64_t		keyed;			/* of them, with a key (not NULL) */
 	double		out_of_day_bytes;	/* sizes of the records out of their day */
 	/* per ended run i of m_i records, o_i out of their day */
 	int32_t		runs;
@@ -59,7 +60,7 @@ typedef struct KprStratumOrder
 
 /* One more record of the run being read. */
 extern void kpr_order_add(KprStratumOrder *stratum, bool out_of_day, bool backwards,
-						  bool create_time, double bytes);
+						  bool create_time, bool keyed, double bytes);
 
 /* The run being read has ended (a no-op if it read nothing). */
 extern void kpr_order_end_run(KprStratumOrder *stratum);

@@ -94,7 +94,7 @@ LEFT JOIN kpr.partition_daily d ON d.server = 'sampled' AND (d.topic, d.day, d.p
 WHERE d.topic IS NULL AND p.day >= :'today'::date - 3 AND p.topic <> '_schemas';
 SELECT topic, :'today'::date - day AS days_ago, busiest_partition,
        round(busiest_partition_share::numeric, 4) AS busiest_share,
-       round(partition_skew::numeric, 4) AS skew
+       round(partition_skew::numeric, 4) AS skew, keyed_share
 FROM kpr.consumption_daily
 WHERE server = 'sampled' AND run_id = :second_run AND topic IN ('clicks', 'orders', 'audit_idle')
 ORDER BY 1, 2 DESC;
@@ -105,6 +105,11 @@ SELECT c.topic, :'today'::date - c.day AS days_ago,
 FROM kpr.consumption_daily c
 WHERE c.server = 'sampled' AND c.run_id = :second_run AND c.topic = 'clicks'
 ORDER BY 2 DESC;
+
+-- In the model: clicks is hot (skew 3.4 >= 2.0); its records carry no key.
+SELECT topic, busiest_partition, round(partition_skew::numeric, 2) AS skew, hot_partition, keyed_share
+FROM kpr.recommended_partitions
+WHERE server = 'sampled' AND topic IN ('clicks', 'orders') ORDER BY topic;
 
 -- The detail is kept kpr.partition_detail_days (90 by default): a collect
 -- deletes older rows of its server; the topic history stays whole.
@@ -258,6 +263,7 @@ SELECT kpr.collect('sampled', 1) AS collector_run \gset
 SELECT server, status, run_by FROM kpr.collection_runs WHERE run_id = :collector_run;
 SELECT server, status FROM kpr.collect_all(1);
 UPDATE kpr.settings SET throughput_factor = 10;
+DELETE FROM kpr.partition_daily;
 DELETE FROM kpr.consumption_daily;
 RESET ROLE;
 SET ROLE regress_kpr_bystander;
@@ -268,6 +274,7 @@ DROP OWNED BY regress_kpr_collector, regress_kpr_bystander;
 DROP ROLE regress_kpr_collector, regress_kpr_bystander;
 
 RESET client_min_messages;
+DELETE FROM kpr.partition_daily;
 DELETE FROM kpr.consumption_daily;
 DELETE FROM kpr.topic_inventory;
 DELETE FROM kpr.collection_runs;

@@ -134,6 +134,7 @@ SELECT status FROM kpr.collection_runs WHERE run_id = :next_run;
 SELECT regress_helpers.workers_left();
 \! echo "sockets held by the backend: $(ls -l /proc/$KPR_BACKEND_PID/fd | grep -c 'socket:')"
 
+DELETE FROM kpr.partition_daily;
 DELETE FROM kpr.consumption_daily;
 DELETE FROM kpr.topic_inventory;
 DELETE FROM kpr.collection_runs;

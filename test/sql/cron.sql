@@ -32,6 +32,7 @@ WHERE server = 'nightly' GROUP BY topic ORDER BY topic;
 SELECT count(*) AS failed_jobs FROM cron.job_run_details WHERE status = 'failed';
 SELECT count(*) AS failed_runs FROM kpr.collection_runs WHERE status IN ('failed', 'partial');
 
+DELETE FROM kpr.partition_daily;
 DELETE FROM kpr.consumption_daily;
 DELETE FROM kpr.topic_inventory;
 DELETE FROM kpr.collection_runs;

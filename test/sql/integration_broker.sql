@@ -84,6 +84,11 @@ SELECT count(*) AS partition_days,
 FROM by_broker s
 CROSS JOIN LATERAL unnest(s.partition_records, s.partition_bytes) WITH ORDINALITY AS p(records, bytes, k)
 LEFT JOIN retained_partitions r ON (r.topic, r.day, r.partition) = (s.topic, s.day, p.k - 1);
+-- who carries keys: diurnal's records all do (12 bytes; its partition 0,
+-- skew=50, is a hot key's), clicks' none
+SELECT topic, min(keyed_share) AS min_keyed, max(keyed_share) AS max_keyed
+FROM by_broker WHERE topic IN ('diurnal', 'clicks') AND sampled_records > 0
+GROUP BY topic ORDER BY topic;
 -- nothing the broker still holds is missing
 SELECT r.topic, r.day FROM retained r LEFT JOIN by_broker s USING (topic, day)
 WHERE s.topic IS NULL AND r.day >= :'today'::date - 8;

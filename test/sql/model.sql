@@ -135,4 +135,41 @@ SELECT count(*) AS warnings_at_cap_254
 FROM kpr.recommended_partitions
 WHERE warning IS NOT NULL;
 
+-- Hot partitions (server hot, 12 partitions each, peak 20971520 B/s = 20
+-- MiB/s, factor 3: 60 MiB/s needs 6 partitions; current 12: over-provisioned,
+-- which more partitions would not change).  skew = busiest / mean = share x
+-- 12; hot at 2.0 or more by default.  The busiest partition alone needs
+-- peak x share x factor:
+--   keyed_hot    share 0.5 (skew 6), keys on 100%:  20 x 0.5 x 3 = 30 MiB/s > 10: warned, salt or re-key
+--   keyless_hot  share 0.5, keys on 0%:              30 MiB/s > 10: warned, more partitions spread them
+--   unknown_keys share 0.25 (skew 3), keys unknown:  15 MiB/s > 10: warned, if keyed ...
+--   hot_but_small share 1/3 (skew 4), peak 1 MiB/s:  1 x 1/3 x 3 = 1 MiB/s: hot, not warned
+--   mild_skew    share 0.125 (skew 1.5):             not hot
+--   raised_bar   skew 3 with hot_partition_skew 4:   not hot
+--   no_detail    no partition figures:               NULL
+-- The window's most skewed day speaks: keyed_hot's other day (skew 1.2, partition 3) does not.
+INSERT INTO kpr.collection_runs (server, started_at, finished_at, status, broker_count) VALUES
+    ('hot', now() - interval '1 day', now() - interval '1 day', 'succeeded', 3);
+INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor)
+SELECT 'hot', t, 12, 3
+FROM unnest(ARRAY['keyed_hot', 'keyless_hot', 'unknown_keys', 'hot_but_small', 'mild_skew',
+                  'raised_bar', 'no_detail']) AS t;
+INSERT INTO kpr.settings (server, topic, hot_partition_skew) VALUES ('hot', 'raised_bar', 4);
+INSERT INTO kpr.consumption_daily (server, topic, day, peak_bytes_in_per_sec, peak_interval_seconds,
+                                   busiest_partition, busiest_partition_share, partition_skew,
+                                   keyed_share, source) VALUES
+    ('hot', 'keyed_hot',     pg_temp.d(1), 20971520, 3600, 7, 0.5,     6,   1,    'manual'),
+    ('hot', 'keyed_hot',     pg_temp.d(2), 20971520, 3600, 3, 0.1,     1.2, 1,    'manual'),
+    ('hot', 'keyless_hot',   pg_temp.d(1), 20971520, 3600, 0, 0.5,     6,   0,    'manual'),
+    ('hot', 'unknown_keys',  pg_temp.d(1), 20971520, 3600, 5, 0.25,    3,   NULL, 'manual'),
+    ('hot', 'hot_but_small', pg_temp.d(1), 1048576,  3600, 2, 1.0 / 3, 4,   1,    'manual'),
+    ('hot', 'mild_skew',     pg_temp.d(1), 20971520, 3600, 1, 0.125,   1.5, 1,    'manual'),
+    ('hot', 'raised_bar',    pg_temp.d(1), 20971520, 3600, 9, 0.25,    3,   1,    'manual'),
+    ('hot', 'no_detail',     pg_temp.d(1), 20971520, 3600, NULL, NULL, NULL, NULL, 'manual');
+SELECT topic, action, busiest_partition AS busiest, busiest_partition_share AS share,
+       partition_skew AS skew, hot_partition AS hot, hot_partition_skew AS bar, keyed_share AS keyed
+FROM kpr.recommended_partitions WHERE server = 'hot' ORDER BY topic;
+SELECT topic, reason, warning
+FROM kpr.recommended_partitions WHERE server = 'hot' ORDER BY topic;
+
 ROLLBACK;

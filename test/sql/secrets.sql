@@ -107,6 +107,7 @@ ALTER SYSTEM RESET log_min_messages;
 SELECT pg_reload_conf();
 
 SET client_min_messages = warning;
+DELETE FROM kpr.partition_daily;
 DELETE FROM kpr.consumption_daily;
 DELETE FROM kpr.topic_inventory;
 DELETE FROM kpr.collection_runs;

@@ -27,8 +27,8 @@ CREATE TEMP TABLE before AS
 SELECT 'runs' AS what, md5(string_agg(to_jsonb(r)::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
 UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
 UNION ALL SELECT 'history', md5(string_agg(to_jsonb(c)::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
-UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
-UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p;
+UNION ALL SELECT 'settings', md5(string_agg(to_jsonb(s)::text, ',')) FROM kpr.settings s
+UNION ALL SELECT 'recommendation', md5(string_agg(to_jsonb(p)::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p;
 
 ALTER EXTENSION kafka_partition_recommender UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'kafka_partition_recommender';
@@ -39,14 +39,19 @@ FROM before b
 -- the columns 0.1.0 had (0.1.4 adds the runs' notes, NULL for this run: checked below)
 JOIN (SELECT 'runs' AS what, md5(string_agg((to_jsonb(r) - 'notes')::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
       UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
-      -- the columns 0.1.0 had (0.1.2 adds two, 0.1.4 four, 0.1.5 three, NULL for these rows: checked below)
+      -- the columns 0.1.0 had (0.1.2 adds two, 0.1.4 four, 0.1.5 four, NULL for these rows: checked below)
       UNION ALL SELECT 'history', md5(string_agg((to_jsonb(c) - 'bytes_in_stderr' - 'peak_bytes_in_per_sec_stderr'
                                                   - 'records_in_low' - 'records_in_high' - 'out_of_day_share'
                                                   - 'backward_share' - 'busiest_partition'
-                                                  - 'busiest_partition_share' - 'partition_skew')::text,
+                                                  - 'busiest_partition_share' - 'partition_skew'
+                                                  - 'keyed_share')::text,
                                       ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
-      UNION ALL SELECT 'settings', md5(string_agg(s::text, ',')) FROM kpr.settings s
-      UNION ALL SELECT 'recommendation', md5(string_agg(p::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p) a
+      -- 0.1.5 adds a setting and the view's partition columns (checked below)
+      UNION ALL SELECT 'settings', md5(string_agg((to_jsonb(s) - 'hot_partition_skew')::text, ',')) FROM kpr.settings s
+      UNION ALL SELECT 'recommendation', md5(string_agg((to_jsonb(p) - 'busiest_partition' - 'busiest_partition_share'
+                                                         - 'partition_skew' - 'hot_partition' - 'hot_partition_skew'
+                                                         - 'keyed_share')::text, ',' ORDER BY topic))
+                FROM kpr.recommended_partitions p) a
 USING (what)
 ORDER BY b.what;
 
@@ -88,14 +93,18 @@ SELECT prosrc LIKE '%out_of_day_share = excluded.out_of_day_share%' AS collect_w
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 
 -- What 0.1.5 adds: traffic per partition (empty until a collect), the
--- day's busiest partition and skew (NULL for rows written before), and
--- sample_topics' per-partition arrays.
+-- day's busiest partition, skew and keyed share (NULL for rows written
+-- before), sample_topics' per-partition arrays, and the model's hot
+-- partition columns (NULL without partition detail; the threshold 2).
 SELECT count(*) AS partition_rows FROM kpr.partition_daily;
-SELECT count(busiest_partition) + count(busiest_partition_share) + count(partition_skew) AS with_skew
+SELECT count(busiest_partition) + count(busiest_partition_share) + count(partition_skew)
+       + count(keyed_share) AS with_skew
 FROM kpr.consumption_daily;
 SELECT pg_get_function_result('kpr.sample_topics(name, integer, integer, text, boolean)'::regprocedure)
-       LIKE '%sampled_backwards bigint, partition_records bigint[], partition_bytes bigint[])' AS columns_0_1_5;
+       LIKE '%sampled_backwards bigint, partition_records bigint[], partition_bytes bigint[], keyed_share double precision)' AS columns_0_1_5;
 SELECT has_table_privilege('public', 'kpr.partition_daily', 'SELECT') AS public_may_read_partitions;
+SELECT topic, busiest_partition, partition_skew, hot_partition, hot_partition_skew, keyed_share
+FROM kpr.recommended_partitions ORDER BY topic;
 SELECT prosrc LIKE '%DELETE FROM kpr.partition_daily%' AS collect_prunes
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 

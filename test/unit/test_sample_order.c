@@ -29,7 +29,7 @@ order_of(int run_count, const int *lengths, const int *out)
 	for (int r = 0; r < run_count; r++)
 	{
 		for (int i = 0; i < lengths[r]; i++)
-			kpr_order_add(&s, i < out[r], false, true, 100);
+			kpr_order_add(&s, i < out[r], false, true, false, 100);
 		kpr_order_end_run(&s);
 	}
 	return s;
@@ -69,12 +69,12 @@ test_hand_cases(void)
 	/* a run not yet ended counts with the ended ones */
 	still_reading = order_of(2, (int[]) {10, 10}, (int[]) {10, 0});
 	for (int i = 0; i < 10; i++)
-		kpr_order_add(&still_reading, false, i == 3, true, 100);
+		kpr_order_add(&still_reading, false, i == 3, true, i < 4, 100);
 	check(near(kpr_order_out_of_day_variance(&still_reading, 300),
 			   kpr_order_out_of_day_variance(&one_run, 300)),
 		  "the run being read counts as if it had ended");
-	check(still_reading.backwards == 1 && still_reading.create_time == 30,
-		  "backwards and CreateTime records are counted");
+	check(still_reading.backwards == 1 && still_reading.create_time == 30 && still_reading.keyed == 4,
+		  "backwards, CreateTime and keyed records are counted");
 
 	/* all 2 runs wholly out of day: the unread may still be the day's, up to 1 - 0.05^(1/2) */
 	{
@@ -126,7 +126,7 @@ test_late_batch_coverage(void)
 				KprSampleRun run = kpr_plan_stratum_run(records, budget, 3, r, kpr_plan_mix(seed, 77));
 
 				for (int64_t o = run.start; o < run.start + run.length; o++)
-					kpr_order_add(&s, o >= start && o < start + batch, false, true, 100);
+					kpr_order_add(&s, o >= start && o < start + batch, false, true, false, 100);
 				kpr_order_end_run(&s);
 			}
 			estimate = kpr_order_out_of_day(&s, records);
