@@ -64,6 +64,18 @@ if [[ "${1:-}" == --inner ]]; then
 		 WHERE server = 'demo' AND action = 'over_provisioned' ORDER BY delta LIMIT 1);
 
 		\echo
+		\echo '== hot partitions: a partition carrying at least twice the mean of its topic'
+		SELECT topic, busiest_partition AS busiest, round(partition_skew::numeric, 2) AS skew,
+		       round(100 * busiest_partition_share::numeric, 1) AS "share %",
+		       round(100 * keyed_share::numeric) AS "keyed %"
+		FROM kpr.recommended_partitions
+		WHERE server = 'demo' AND hot_partition ORDER BY partition_skew DESC, topic;
+		\echo '   and what to do about the most skewed one (its warning):'
+		SELECT topic, warning FROM kpr.recommended_partitions
+		WHERE server = 'demo' AND hot_partition AND warning IS NOT NULL
+		ORDER BY partition_skew DESC, topic LIMIT 1;
+
+		\echo
 		\echo '== SELECT action, count(*) FROM kpr.recommended_partitions GROUP BY action'
 		SELECT action, count(*) AS topics FROM kpr.recommended_partitions
 		WHERE server = 'demo' GROUP BY action ORDER BY action;

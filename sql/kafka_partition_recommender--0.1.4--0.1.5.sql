@@ -5,7 +5,9 @@
 -- source).  sample_topics returns each topic-day's records and bytes per
 -- partition; collect keeps them in kpr.partition_daily for
 -- kpr.partition_detail_days (90) and writes the day's busiest partition,
--- its share and the skew (busiest / mean) into kpr.consumption_daily.
+-- its share and the skew (busiest / mean) into kpr.consumption_daily; the
+-- view kpr.partition_traffic shows each partition's share; the model flags
+-- hot partitions.
 -- Existing history is kept; its rows get NULLs.
 
 CREATE TABLE kpr.partition_daily (
@@ -39,6 +41,31 @@ COMMENT ON COLUMN kpr.partition_daily.collected_at IS 'When the row was written.
 
 REVOKE ALL ON kpr.partition_daily FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('kpr.partition_daily', '');
+
+-- The per-partition picture for an investigation (a Grafana heat map: one
+-- row per partition and day).  Filters on server, topic and day reach the
+-- table: they are the window's partition keys.
+CREATE VIEW kpr.partition_traffic AS
+SELECT d.server, d.topic, d.day, d.partition, d.records_in, d.bytes_in,
+       d.bytes_in::double precision / nullif(sum(d.bytes_in) OVER w, 0) AS bytes_share,
+       d.records_in::double precision / nullif(sum(d.records_in) OVER w, 0) AS records_share,
+       d.bytes_in::double precision / nullif(avg(d.bytes_in) OVER w, 0) AS skew,
+       d.source
+FROM kpr.partition_daily d
+WINDOW w AS (PARTITION BY d.server, d.topic, d.day);
+
+COMMENT ON VIEW kpr.partition_traffic IS 'Each partition''s traffic per UTC day with its share of the topic''s day and its skew: the per-partition picture (kept kpr.partition_detail_days days).';
+COMMENT ON COLUMN kpr.partition_traffic.server IS 'Foreign server name of the cluster.';
+COMMENT ON COLUMN kpr.partition_traffic.topic IS 'Kafka topic name.';
+COMMENT ON COLUMN kpr.partition_traffic.day IS 'UTC calendar day the figures cover.';
+COMMENT ON COLUMN kpr.partition_traffic.partition IS 'Partition id.';
+COMMENT ON COLUMN kpr.partition_traffic.records_in IS 'Records produced to the partition that day.';
+COMMENT ON COLUMN kpr.partition_traffic.bytes_in IS 'Bytes produced to the partition that day; NULL where the source has no bytes.';
+COMMENT ON COLUMN kpr.partition_traffic.source IS 'Where the figures came from.';
+COMMENT ON COLUMN kpr.partition_traffic.bytes_share IS 'The partition''s share of the topic''s bytes that day.';
+COMMENT ON COLUMN kpr.partition_traffic.records_share IS 'The partition''s share of the topic''s records that day.';
+COMMENT ON COLUMN kpr.partition_traffic.skew IS 'The partition''s bytes / the mean over the topic''s partitions that day (1 when even).';
+REVOKE ALL ON kpr.partition_traffic FROM PUBLIC;
 
 ALTER TABLE kpr.consumption_daily
     ADD COLUMN busiest_partition integer CHECK (busiest_partition >= 0),
@@ -94,6 +121,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
     WHEN keyed_share >= 0.5
         THEN 'its records carry keys (' || round((100 * keyed_share)::numeric) || '% of those sampled), and adding partitions does not move a key: salt or re-key the hot key, or accept what one consumer can read'
+    WHEN keyed_share = 0
+        THEN 'its records carry no key, so more partitions do spread them; check that the producer''s partitioner spreads keyless records'
     WHEN keyed_share < 0.5
         THEN 'most of its records carry no key (' || round((100 * (1 - keyed_share))::numeric) || '% of those sampled), so more partitions do spread them; check that the producer''s partitioner spreads keyless records'
     ELSE 'if its traffic is keyed, adding partitions does not relieve it: salt or re-key the hot key, or accept what one consumer can read'

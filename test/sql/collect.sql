@@ -106,6 +106,14 @@ FROM kpr.consumption_daily c
 WHERE c.server = 'sampled' AND c.run_id = :second_run AND c.topic = 'clicks'
 ORDER BY 2 DESC;
 
+-- The per-partition picture (kpr.partition_traffic), yesterday's clicks:
+-- 2,125 of its 2,500 records on partition 0, 125 on each other (skew=80).
+SELECT partition, records_in, round(bytes_share::numeric, 4) AS bytes_share,
+       round(records_share::numeric, 4) AS records_share, round(skew::numeric, 2) AS skew
+FROM kpr.partition_traffic
+WHERE server = 'sampled' AND topic = 'clicks' AND day = :'today'::date - 1
+ORDER BY partition;
+
 -- In the model: clicks is hot (skew 3.4 >= 2.0); its records carry no key.
 SELECT topic, busiest_partition, round(partition_skew::numeric, 2) AS skew, hot_partition, keyed_share
 FROM kpr.recommended_partitions

@@ -142,6 +142,7 @@ WHERE warning IS NOT NULL;
 -- peak x share x factor:
 --   keyed_hot    share 0.5 (skew 6), keys on 100%:  20 x 0.5 x 3 = 30 MiB/s > 10: warned, salt or re-key
 --   keyless_hot  share 0.5, keys on 0%:              30 MiB/s > 10: warned, more partitions spread them
+--   mostly_keyless share 0.5, keys on 25%:           30 MiB/s > 10: warned, most carry no key
 --   unknown_keys share 0.25 (skew 3), keys unknown:  15 MiB/s > 10: warned, if keyed ...
 --   hot_but_small share 1/3 (skew 4), peak 1 MiB/s:  1 x 1/3 x 3 = 1 MiB/s: hot, not warned
 --   mild_skew    share 0.125 (skew 1.5):             not hot
@@ -152,7 +153,7 @@ INSERT INTO kpr.collection_runs (server, started_at, finished_at, status, broker
     ('hot', now() - interval '1 day', now() - interval '1 day', 'succeeded', 3);
 INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor)
 SELECT 'hot', t, 12, 3
-FROM unnest(ARRAY['keyed_hot', 'keyless_hot', 'unknown_keys', 'hot_but_small', 'mild_skew',
+FROM unnest(ARRAY['keyed_hot', 'keyless_hot', 'mostly_keyless', 'unknown_keys', 'hot_but_small', 'mild_skew',
                   'raised_bar', 'no_detail']) AS t;
 INSERT INTO kpr.settings (server, topic, hot_partition_skew) VALUES ('hot', 'raised_bar', 4);
 INSERT INTO kpr.consumption_daily (server, topic, day, peak_bytes_in_per_sec, peak_interval_seconds,
@@ -161,6 +162,7 @@ INSERT INTO kpr.consumption_daily (server, topic, day, peak_bytes_in_per_sec, pe
     ('hot', 'keyed_hot',     pg_temp.d(1), 20971520, 3600, 7, 0.5,     6,   1,    'manual'),
     ('hot', 'keyed_hot',     pg_temp.d(2), 20971520, 3600, 3, 0.1,     1.2, 1,    'manual'),
     ('hot', 'keyless_hot',   pg_temp.d(1), 20971520, 3600, 0, 0.5,     6,   0,    'manual'),
+    ('hot', 'mostly_keyless', pg_temp.d(1), 20971520, 3600, 4, 0.5,    6,   0.25, 'manual'),
     ('hot', 'unknown_keys',  pg_temp.d(1), 20971520, 3600, 5, 0.25,    3,   NULL, 'manual'),
     ('hot', 'hot_but_small', pg_temp.d(1), 1048576,  3600, 2, 1.0 / 3, 4,   1,    'manual'),
     ('hot', 'mild_skew',     pg_temp.d(1), 20971520, 3600, 1, 0.125,   1.5, 1,    'manual'),
