@@ -143,6 +143,9 @@ observed AS (
            b.broker_count,
            w.window_first_day, w.window_last_day,
            t.*,
+           t.most_skewed_day[1] AS partition_skew,
+           t.most_skewed_day[3]::integer AS busiest_partition,
+           t.most_skewed_day[4] AS busiest_partition_share,
            greatest(t.measured_peak_in, t.estimated_peak_in) AS peak_in,
            t.estimated_peak_in IS NOT NULL
                AND (t.measured_peak_in IS NULL OR t.estimated_peak_in > t.measured_peak_in)
@@ -169,12 +172,12 @@ observed AS (
                    FILTER (WHERE c.peak_bytes_in_per_sec IS NULL) AS estimated_peak_in,
                max(c.peak_bytes_out_per_sec) AS peak_bytes_out_per_sec,
                max(c.peak_interval_seconds) AS peak_interval_seconds,
-               -- the window's most skewed day: its busiest partition and share
-               max(c.partition_skew) AS partition_skew,
-               (array_agg(c.busiest_partition ORDER BY c.partition_skew DESC NULLS LAST, c.day DESC))[1]
-                   AS busiest_partition,
-               (array_agg(c.busiest_partition_share ORDER BY c.partition_skew DESC NULLS LAST, c.day DESC))[1]
-                   AS busiest_partition_share,
+               -- the window's most skewed day (the latest of equals): its skew,
+               -- busiest partition and share, by one plain max over arrays (no
+               -- sort per topic)
+               max(ARRAY[c.partition_skew, c.day - date '2000-01-01', c.busiest_partition,
+                         c.busiest_partition_share])
+                   FILTER (WHERE c.partition_skew IS NOT NULL) AS most_skewed_day,
                avg(c.keyed_share) AS keyed_share
         FROM kpr.consumption_daily c
         WHERE c.server = e.server AND c.topic = e.topic
