@@ -1520,77 +1520,106 @@ topic_timestamp_type(const SampleJob *job, int topic_index)
 	return create_time > 0 ? "CreateTime" : "LogAppendTime";
 }
 
+/*
+ * What the timestamps of partitions' samples say about a day (sample_order.h),
+ * summed over the partitions added: the records estimated out of the day's
+ * offsets and those of the day found in other days' offsets, their bytes,
+ * their variance, and what the interval and the exactness rule need.  The
+ * topic's count (count_day) and each partition's (partition_day) both come
+ * from it.
+ */
+typedef struct DayOrder
+{
+	double		lost;			/* records of the day's offsets estimated out of the day */
+	double		gained;			/* records of the day estimated in other days' offsets */
+	double		bytes_moved;	/* the gained records' bytes less the lost ones' */
+	double		variance;		/* of gained - lost */
+	double		seen;			/* the day's records among those read: a floor */
+	double		maybe_in_day;	/* unread records of strata read wholly out of day */
+	double		maybe_elsewhere;	/* of the records moved in, those perhaps not the day's */
+	int64		sampled;
+	int64		out_of_day;
+	int64		backwards;
+	int64		keyed;
+	int64		create_time;
+	int64		runs;
+	int64		unread;
+	int64		found_elsewhere;	/* the day's records read in other days' offsets */
+	int64		unplaced;
+	bool		covered;		/* every record of the day's offsets read; start true */
+} DayOrder;
+
+static void
+add_day_order(const SampleJob *job, const PartitionState *partition, int day, DayOrder *sum)
+{
+	int			per_day = job->boundaries_per_day;
+
+	sum->unplaced += partition->unplaced_records;
+	for (int s = day * per_day; s < (day + 1) * per_day; s++)
+	{
+		const KprStratumOrder *order = &partition->order[s];
+		int64		records = partition->strata[s].records;
+
+		sum->sampled += order->sampled;
+		sum->out_of_day += order->out_of_day;
+		sum->backwards += order->backwards;
+		sum->keyed += order->keyed;
+		sum->create_time += order->create_time;
+		sum->runs += order->runs + (order->run_sampled > 0);
+		sum->unread += Max(records - order->sampled, 0);
+		sum->covered &= order->sampled >= records;
+		sum->seen += order->sampled - order->out_of_day;
+		sum->lost += kpr_order_out_of_day(order, records);
+		sum->variance += kpr_order_out_of_day_variance(order, records);
+		sum->maybe_in_day += kpr_order_unseen_in_day(order, records);
+		sum->bytes_moved -= kpr_order_scale(order, records) * order->out_of_day_bytes;
+	}
+	for (int m = 0; m < partition->move_count; m++)
+	{
+		const OrderMove *move = &partition->moves[m];
+		const KprStratumOrder *order = &partition->order[move->stratum];
+		int64		records = partition->strata[move->stratum].records;
+		double		share = (double) move->records / order->out_of_day;
+
+		if (move->day != day)
+			continue;
+		sum->gained += kpr_order_scale(order, records) * move->records;
+		sum->bytes_moved += kpr_order_scale(order, records) * move->bytes;
+		sum->variance += share * share * kpr_order_out_of_day_variance(order, records);
+		sum->seen += move->records;
+		sum->found_elsewhere += move->records;
+		sum->maybe_elsewhere += share * kpr_order_unseen_in_day(order, records);
+	}
+}
+
+/* type: the topic's timestamp type (topic_timestamp_type) */
 static DayCount
-count_day(const SampleJob *job, int topic_index, int day, int64 range_records, bool read_in_full)
+count_day(const SampleJob *job, int topic_index, int day, int64 range_records, bool read_in_full,
+		  const char *type)
 {
 	DayCount	count = {0};
-	int			per_day = job->boundaries_per_day;
-	const char *type = topic_timestamp_type(job, topic_index);
-	double		lost = 0;
-	double		gained = 0;
-	double		seen = 0;		/* the day's records among those read: a floor */
-	int64		runs = 0;
-	int64		unread = 0;
-	int64		create_time = 0;
-	int64		unplaced = 0;
-	int64		found_elsewhere = 0;	/* the day's records read in other days' offsets */
-	double		maybe_in_day = 0;	/* unread records of strata read wholly out of day */
-	double		maybe_elsewhere = 0;	/* of the records moved in, those perhaps not the day's */
-	bool		covered = true;
+	DayOrder	order = {.covered = true};
 	bool		append_time;
 
 	for (int i = job->first_partition[topic_index]; i < topic_partitions_end(job, topic_index); i++)
-	{
-		const PartitionState *partition = &job->partitions[i];
-
-		unplaced += partition->unplaced_records;
-		for (int s = day * per_day; s < (day + 1) * per_day; s++)
-		{
-			const KprStratumOrder *order = &partition->order[s];
-			int64		records = partition->strata[s].records;
-
-			count.sampled += order->sampled;
-			count.out_of_day += order->out_of_day;
-			count.backwards += order->backwards;
-			count.keyed += order->keyed;
-			create_time += order->create_time;
-			runs += order->runs + (order->run_sampled > 0);
-			unread += Max(records - order->sampled, 0);
-			covered &= order->sampled >= records;
-			seen += order->sampled - order->out_of_day;
-			lost += kpr_order_out_of_day(order, records);
-			count.variance += kpr_order_out_of_day_variance(order, records);
-			maybe_in_day += kpr_order_unseen_in_day(order, records);
-			count.bytes_moved -= kpr_order_scale(order, records) * order->out_of_day_bytes;
-		}
-		for (int m = 0; m < partition->move_count; m++)
-		{
-			const OrderMove *move = &partition->moves[m];
-			const KprStratumOrder *order = &partition->order[move->stratum];
-			int64		records = partition->strata[move->stratum].records;
-			double		share = (double) move->records / order->out_of_day;
-
-			if (move->day != day)
-				continue;
-			gained += kpr_order_scale(order, records) * move->records;
-			count.bytes_moved += kpr_order_scale(order, records) * move->bytes;
-			count.variance += share * share * kpr_order_out_of_day_variance(order, records);
-			seen += move->records;
-			found_elsewhere += move->records;
-			maybe_elsewhere += share * kpr_order_unseen_in_day(order, records);
-		}
-	}
-	count.records = Max(range_records - lost + gained, 0);
+		add_day_order(job, &job->partitions[i], day, &order);
+	count.records = Max(range_records - order.lost + order.gained, 0);
+	count.variance = order.variance;
+	count.bytes_moved = order.bytes_moved;
+	count.sampled = order.sampled;
+	count.out_of_day = order.out_of_day;
+	count.backwards = order.backwards;
+	count.keyed = order.keyed;
 
 	/*
 	 * Exact: every record of the window was read (each counted in the day
 	 * of its timestamp), or the day's were and none was out of place, or
 	 * the broker stamped them (LogAppendTime: in order as they land).
 	 */
-	append_time = type != NULL && strcmp(type, "LogAppendTime") == 0 && create_time == 0;
-	count.exact = unplaced == 0 &&
+	append_time = type != NULL && strcmp(type, "LogAppendTime") == 0 && order.create_time == 0;
+	count.exact = order.unplaced == 0 &&
 		(read_in_full ||
-		 (count.out_of_day == 0 && found_elsewhere == 0 && (covered || append_time)));
+		 (order.out_of_day == 0 && order.found_elsewhere == 0 && (order.covered || append_time)));
 	if (count.exact)
 	{
 		count.low = count.high = (int64) rint(count.records);
@@ -1599,13 +1628,13 @@ count_day(const SampleJob *job, int topic_index, int day, int64 range_records, b
 	}
 	{
 		double		half = KPR_ORDER_Z95 * sqrt(count.variance);
-		double		low = count.records - half - maybe_elsewhere;
-		double		high = count.records + half + unplaced + maybe_in_day;
+		double		low = count.records - half - order.maybe_elsewhere;
+		double		high = count.records + half + order.unplaced + order.maybe_in_day;
 
 		/* nothing seen out of place is no proof: a batch between runs goes unseen */
-		if (count.out_of_day == 0 && !append_time)
-			low = Min(low, count.records - kpr_order_unseen_share(runs) * unread);
-		low = Max(low, seen);
+		if (order.out_of_day == 0 && !append_time)
+			low = Min(low, count.records - kpr_order_unseen_share(order.runs) * order.unread);
+		low = Max(low, order.seen);
 		count.low = (int64) floor(Max(low, 0));
 		count.high = (int64) ceil(Max(high, count.records));
 	}
@@ -1625,29 +1654,11 @@ partition_day(const SampleJob *job, const PartitionState *partition, int day,
 	int			per_day = job->boundaries_per_day;
 	const KprStratumSample *strata[1] = {&partition->strata[day * per_day]};
 	KprDayEstimate estimate = kpr_estimate_day(strata, 1, per_day);
+	DayOrder	order = {.covered = true};
 
-	*records = (double) estimate.records;
-	*bytes = estimate.bytes;
-	for (int s = day * per_day; s < (day + 1) * per_day; s++)
-	{
-		const KprStratumOrder *order = &partition->order[s];
-		int64		stratum_records = partition->strata[s].records;
-
-		*records -= kpr_order_out_of_day(order, stratum_records);
-		*bytes -= kpr_order_scale(order, stratum_records) * order->out_of_day_bytes;
-	}
-	for (int m = 0; m < partition->move_count; m++)
-	{
-		const OrderMove *move = &partition->moves[m];
-		int64		stratum_records = partition->strata[move->stratum].records;
-
-		if (move->day != day)
-			continue;
-		*records += kpr_order_scale(&partition->order[move->stratum], stratum_records) * move->records;
-		*bytes += kpr_order_scale(&partition->order[move->stratum], stratum_records) * move->bytes;
-	}
-	*records = Max(*records, 0);
-	*bytes = Max(*bytes, 0);
+	add_day_order(job, partition, day, &order);
+	*records = Max((double) estimate.records - order.lost + order.gained, 0);
+	*bytes = Max(estimate.bytes + order.bytes_moved, 0);
 }
 
 /*
@@ -1734,6 +1745,7 @@ send_rows(SampleJob *job)
 		int			first = job->first_partition[t];
 		int			count = topic_partitions_end(job, t) - first;
 		bool		read_in_full;
+		const char *timestamp_type;
 		int			flagged_days = 0;
 		bool		flagged_exact = true;
 		double		worst_share = 0;
@@ -1742,6 +1754,7 @@ send_rows(SampleJob *job)
 		if (job->topic_gone[t])
 			continue;
 		read_in_full = topic_read_in_full(job, t);
+		timestamp_type = topic_timestamp_type(job, t);
 		for (int k = 0; k < count; k++)
 		{
 			low[k] = job->partitions[first + k].low;
@@ -1766,7 +1779,7 @@ send_rows(SampleJob *job)
 			for (int k = 0; k < count; k++)
 				day_strata[k] = &job->partitions[first + k].strata[d * per_day];
 			estimate = kpr_estimate_day(day_strata, count, per_day);
-			day = count_day(job, t, d, estimate.records, read_in_full);
+			day = count_day(job, t, d, estimate.records, read_in_full, timestamp_type);
 			peak_known = hourly && (estimate.sampled > 0 || estimate.records == 0);
 
 			/* the day's bytes by timestamp too; the peak stays by the hour records landed */
@@ -1802,7 +1815,7 @@ send_rows(SampleJob *job)
 			values[11] = psprintf(INT64_FORMAT, day.low);
 			values[12] = psprintf(INT64_FORMAT, day.high);
 			values[13] = day.exact ? "true" : "false";
-			values[14] = topic_timestamp_type(job, t);
+			values[14] = timestamp_type;
 			values[15] = psprintf(INT64_FORMAT, day.out_of_day);
 			values[16] = psprintf(INT64_FORMAT, day.backwards);
 			partition_arrays(job, t, d, (char **) &values[17], (char **) &values[18]);
