@@ -227,17 +227,17 @@ SELECT status, topics_seen, failed_topics FROM pg_temp.run(:partial_run);
 SELECT DISTINCT topic FROM kpr.consumption_daily WHERE run_id = :partial_run ORDER BY topic;
 
 -- collect_all: every server the caller has a mapping for; a broken one
--- fails alone.
+-- fails alone.  The broken one waits the whole kpr.kafka_timeout; it is
+-- left at its default (30 s), because a shorter one bounds the healthy
+-- servers' reads too, and 1 s once failed the sampled one on a busy machine.
 CREATE SERVER broken FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER broken
     OPTIONS ("ssl.key.password" 'SECRET-broken-key-password');
 CREATE SERVER not_mine FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers :'bootstrap');
-SET kpr.kafka_timeout = '1s';
 SELECT server, run_id IS NOT NULL AS has_run, status, split_part(error, E'\n', 1) AS error
 FROM kpr.collect_all(2) ORDER BY server;
-RESET kpr.kafka_timeout;
 
 -- Bad input.
 SELECT kpr.collect('no_such_server');
