@@ -11,7 +11,8 @@ EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/topic_filter.o src/functions.o src/tasks.o src/worker.o \
 	src/kafka.o src/kafka_threads.o src/kafka_offsets.o src/kafka_ranges.o src/list_topics.o src/cluster_info.o src/sample.o src/sample_plan.o src/sample_estimate.o src/sample_order.o \
-	src/fetch_metrics.o src/metrics.o src/http.o src/confluent_response.o src/metrics_confluent.o \
+	src/fetch_metrics.o src/fetch_partition_metrics.o src/partition_traffic.o src/metrics_prometheus_partitions.o \
+	src/metrics.o src/http.o src/confluent_response.o src/metrics_confluent.o \
 	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
 	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql \
@@ -20,7 +21,7 @@ DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommende
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install helpers secrets_watch fdw_validator model settings privileges \
-	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus collect cron \
+	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus metrics_partitions collect cron \
 	collect_interrupted \
 	secrets upgrade workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test

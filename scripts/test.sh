@@ -153,14 +153,15 @@ start_fast_fixtures() {
 	echo "test.sh: Kafka mock cluster at $KPR_MOCK_BOOTSTRAP"
 
 	KPR_CONFLUENT_URL=$(test/fixtures/confluent_metrics/stub.sh start "$confluent_state" \
-		--hourly "$kafka_state/expected_hourly.csv" --synthetic-topics 1500) ||
+		--hourly "$kafka_state/expected_partition_hourly.csv" --synthetic-topics 1500) ||
 		{ echo "test.sh: the Confluent Metrics API stub did not start" >&2; exit 1; }
 	export KPR_CONFLUENT_URL KPR_CONFLUENT_STATE="$confluent_state" \
 		KPR_CONFLUENT_STUB="$PWD/test/fixtures/confluent_metrics/stub.sh"
 	echo "test.sh: Confluent Metrics API stub at $KPR_CONFLUENT_URL"
 
 	KPR_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$prometheus_state" \
-		--hourly "$kafka_state/expected_hourly.csv" --retention 30d) ||
+		--hourly "$kafka_state/expected_hourly.csv" \
+		--partition-hourly "$kafka_state/expected_partition_hourly.csv" --retention 30d) ||
 		{ echo "test.sh: Prometheus did not start" >&2; exit 1; }
 	export KPR_PROMETHEUS_URL KPR_PROMETHEUS_STATE="$prometheus_state"
 	echo "test.sh: Prometheus at $KPR_PROMETHEUS_URL"

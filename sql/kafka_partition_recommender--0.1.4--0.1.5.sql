@@ -42,6 +42,28 @@ COMMENT ON COLUMN kpr.partition_daily.collected_at IS 'When the row was written.
 REVOKE ALL ON kpr.partition_daily FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('kpr.partition_daily', '');
 
+-- Partition detail from a metrics source: Confluent's figures grouped by
+-- partition, or Prometheus's log-end offsets.  kpr.collect calls it for a
+-- confluent or prometheus server unless its option partition_detail is false.
+CREATE FUNCTION kpr.fetch_partition_metrics(
+    server name,
+    first_day date,
+    last_day date,
+    topic_filter text DEFAULT NULL,
+    include_internal boolean DEFAULT NULL)
+RETURNS TABLE (
+    topic text,
+    day date,
+    partition integer,
+    records_in bigint,
+    bytes_in bigint)
+AS 'MODULE_PATHNAME', 'kpr_fetch_partition_metrics'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION kpr.fetch_partition_metrics(name, date, date, text, boolean) IS
+'Per topic, UTC day and partition from first_day to last_day (today ends now): records and bytes produced, from the server''s metrics source.  Confluent: received_records and received_bytes grouped by partition, every partition of a topic with traffic that day (0 where none); Prometheus: records from each partition''s log-end offset (the largest replica''s), bytes NULL.  Only topics whose busiest day reached the server option partition_detail_min_records.';
+REVOKE ALL ON FUNCTION kpr.fetch_partition_metrics(name, date, date, text, boolean) FROM PUBLIC;
+
 -- The per-partition picture for an investigation (a Grafana heat map: one
 -- row per partition and day).  Filters on server, topic and day reach the
 -- table: they are the window's partition keys.
@@ -49,7 +71,9 @@ CREATE VIEW kpr.partition_traffic AS
 SELECT d.server, d.topic, d.day, d.partition, d.records_in, d.bytes_in,
        d.bytes_in::double precision / nullif(sum(d.bytes_in) OVER w, 0) AS bytes_share,
        d.records_in::double precision / nullif(sum(d.records_in) OVER w, 0) AS records_share,
-       d.bytes_in::double precision / nullif(avg(d.bytes_in) OVER w, 0) AS skew,
+       -- by bytes where the source has them, else by records (Prometheus)
+       coalesce(d.bytes_in::double precision / nullif(avg(d.bytes_in) OVER w, 0),
+                d.records_in::double precision / nullif(avg(d.records_in) OVER w, 0)) AS skew,
        d.source
 FROM kpr.partition_daily d
 WINDOW w AS (PARTITION BY d.server, d.topic, d.day);
@@ -64,7 +88,7 @@ COMMENT ON COLUMN kpr.partition_traffic.bytes_in IS 'Bytes produced to the parti
 COMMENT ON COLUMN kpr.partition_traffic.source IS 'Where the figures came from.';
 COMMENT ON COLUMN kpr.partition_traffic.bytes_share IS 'The partition''s share of the topic''s bytes that day.';
 COMMENT ON COLUMN kpr.partition_traffic.records_share IS 'The partition''s share of the topic''s records that day.';
-COMMENT ON COLUMN kpr.partition_traffic.skew IS 'The partition''s bytes / the mean over the topic''s partitions that day (1 when even).';
+COMMENT ON COLUMN kpr.partition_traffic.skew IS 'The partition''s bytes / the mean over the topic''s partitions that day (1 when even); by records where the source has no bytes per partition (Prometheus).';
 REVOKE ALL ON kpr.partition_traffic FROM PUBLIC;
 
 ALTER TABLE kpr.consumption_daily
@@ -129,6 +153,25 @@ RETURN CASE
 END;
 COMMENT ON FUNCTION kpr._hot_partition_advice(double precision) IS 'The words kpr.recommended_partitions uses for a hot partition, from the share of sampled records that carry a key (NULL: not known).';
 GRANT EXECUTE ON FUNCTION kpr._hot_partition_advice(double precision) TO PUBLIC;
+
+-- What applying every recommendation of a server would put on its brokers,
+-- kept here rather than summed over all the server's topics by the view: a
+-- single-topic lookup of kpr.recommended_partitions then reads one row, not
+-- every topic's history.  kpr.collect refreshes it at the end of each run, and
+-- a change of kpr.settings refreshes it for every server.
+CREATE TABLE kpr.server_load (
+    server                          text PRIMARY KEY,
+    replicas_after_recommendations  bigint NOT NULL CHECK (replicas_after_recommendations >= 0),
+    topics                          integer NOT NULL CHECK (topics >= 0),
+    computed_at                     timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE kpr.server_load IS 'Per server, the partition replicas its brokers would hold if every topic took its recommendation (or kept its count where that is higher): the input of kpr.recommended_partitions'' max_partitions_per_broker warning. Refreshed by kpr.collect and by changes of kpr.settings.';
+COMMENT ON COLUMN kpr.server_load.server IS 'Foreign server name of the cluster.';
+COMMENT ON COLUMN kpr.server_load.replicas_after_recommendations IS 'Sum over the server''s topics of greatest(current partitions, recommended partitions) x replication factor.';
+COMMENT ON COLUMN kpr.server_load.topics IS 'Topics the sum covers.';
+COMMENT ON COLUMN kpr.server_load.computed_at IS 'When it was computed (the recommendation''s window is the one of that day).';
+REVOKE ALL ON kpr.server_load FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('kpr.server_load', '');
 
 CREATE OR REPLACE VIEW kpr.recommended_partitions AS
 WITH latest_broker_count AS (
@@ -225,14 +268,12 @@ decided AS (
 ),
 capped AS (
     -- partition replicas per broker if every topic of the server took its
-    -- recommendation (or kept its current count where that is higher)
+    -- recommendation (or kept its current count where that is higher), as
+    -- kpr.server_load last computed it: one row, whatever the topic count
     SELECT d.*,
-           sum(greatest(d.partition_count,
-                        CASE WHEN d.has_traffic THEN d.rounded ELSE 0 END)
-               * coalesce(d.replication_factor, 1))
-               OVER (PARTITION BY d.server)::numeric
-               / d.broker_count AS replicas_per_broker_after
+           l.replicas_after_recommendations::numeric / d.broker_count AS replicas_per_broker_after
     FROM decided d
+    LEFT JOIN kpr.server_load l ON l.server = d.server
 )
 SELECT c.server,
        c.topic,
@@ -331,6 +372,67 @@ COMMENT ON COLUMN kpr.recommended_partitions.hot_partition IS 'partition_skew at
 COMMENT ON COLUMN kpr.recommended_partitions.hot_partition_skew IS 'The skew at or above which a topic is flagged hot, in force.';
 COMMENT ON COLUMN kpr.recommended_partitions.keyed_share IS 'Average over the window''s days of the share of sampled records that carry a key; NULL when not known (metrics sources).';
 
+-- Refresh kpr.server_load for one server (NULL: every server).  It runs
+-- with the caller's rights, as every function of the extension: a role that
+-- may not write kpr.server_load (or read kpr.recommended_partitions) gets a
+-- warning saying what to grant, and its collect or settings change goes on.
+CREATE FUNCTION kpr._refresh_server_load(server text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $refresh$
+BEGIN
+    DELETE FROM kpr.server_load l
+     WHERE _refresh_server_load.server IS NULL OR l.server = _refresh_server_load.server;
+    INSERT INTO kpr.server_load (server, replicas_after_recommendations, topics, computed_at)
+    SELECT r.server,
+           sum(greatest(r.current_partitions, coalesce(r.recommended_partitions, 0))
+               * coalesce(r.replication_factor, 1)),
+           count(*), now()
+      FROM kpr.recommended_partitions r
+     WHERE _refresh_server_load.server IS NULL OR r.server = _refresh_server_load.server
+     GROUP BY r.server;
+    RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'kpr.server_load was not refreshed: %', SQLERRM
+        USING DETAIL = 'The max_partitions_per_broker warning of kpr.recommended_partitions keeps the figures of the last refresh.',
+              HINT = format('GRANT SELECT, INSERT, DELETE ON kpr.server_load TO %I; GRANT SELECT ON kpr.recommended_partitions TO %I;',
+                            current_user, current_user);
+    RETURN false;
+END
+$refresh$;
+COMMENT ON FUNCTION kpr._refresh_server_load(text) IS 'Recompute kpr.server_load for a server (NULL: all); kpr.collect calls it at the end of a run, and changes of the settings and of the history by hand through triggers. False (and a warning) when the role may not.';
+-- callable by all: it can only write what its caller may write
+GRANT EXECUTE ON FUNCTION kpr._refresh_server_load(text) TO PUBLIC;
+
+CREATE FUNCTION kpr._settings_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $changed$
+BEGIN
+    IF coalesce(current_setting('kpr_internal.collecting', true), '') = '' THEN
+        PERFORM kpr._refresh_server_load(NULL);
+    END IF;
+    RETURN NULL;
+END
+$changed$;
+COMMENT ON FUNCTION kpr._settings_changed() IS 'Trigger of kpr.settings, kpr.consumption_daily and kpr.topic_inventory: the model''s inputs changed, so kpr.server_load is recomputed for every server (outside kpr.collect, which refreshes at its end).';
+REVOKE ALL ON FUNCTION kpr._settings_changed() FROM PUBLIC;
+
+CREATE TRIGGER refresh_server_load AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpr.settings
+    FOR EACH STATEMENT EXECUTE FUNCTION kpr._settings_changed();
+-- history written by hand ('manual' rows, a deleted topic) counts too; a
+-- collect, which writes both tables in several statements, refreshes once
+-- at its end instead (it sets kpr_internal.collecting meanwhile)
+CREATE TRIGGER refresh_server_load AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpr.consumption_daily
+    FOR EACH STATEMENT EXECUTE FUNCTION kpr._settings_changed();
+CREATE TRIGGER refresh_server_load AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON kpr.topic_inventory
+    FOR EACH STATEMENT EXECUTE FUNCTION kpr._settings_changed();
+
+-- the servers collected before this update
+SELECT FROM kpr._refresh_server_load(NULL);
+
 -- The result gains columns, so the function is replaced.
 DROP FUNCTION kpr.sample_topics(name, integer, integer, text, boolean);
 
@@ -382,6 +484,9 @@ DECLARE
     today           date := (clock_timestamp() AT TIME ZONE 'UTC')::date;
     source          text;
     configured_id   text;
+    -- the server options partition_detail and partition_detail_min_records
+    partition_detail boolean;
+    detail_floor    bigint;
     window_first    date;
     window_last     date := (clock_timestamp() AT TIME ZONE 'UTC')::date - 1;
     this_run        bigint;
@@ -414,8 +519,12 @@ BEGIN
     SELECT coalesce((SELECT o.option_value FROM pg_options_to_table(s.srvoptions) o
                      WHERE o.option_name = 'metrics_source'), 'sampling'),
            (SELECT o.option_value FROM pg_options_to_table(s.srvoptions) o
-             WHERE o.option_name = 'cluster_id')
-      INTO source, configured_id
+             WHERE o.option_name = 'cluster_id'),
+           coalesce((SELECT o.option_value::boolean FROM pg_options_to_table(s.srvoptions) o
+                     WHERE o.option_name = 'partition_detail'), true),
+           coalesce((SELECT o.option_value::bigint FROM pg_options_to_table(s.srvoptions) o
+                     WHERE o.option_name = 'partition_detail_min_records'), 0)
+      INTO source, configured_id, partition_detail, detail_floor
       FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
      WHERE s.srvname = collect.server AND w.fdwname = 'kafka_partition_recommender';
     IF NOT FOUND THEN
@@ -441,6 +550,8 @@ BEGIN
 
     SELECT r.run_id INTO this_run
       FROM kpr._record_run_start(collect.server, source, window_first, window_last) r;
+    -- the history triggers leave kpr.server_load to the end of the run
+    PERFORM set_config('kpr_internal.collecting', collect.server, true);
 
     BEGIN
         SELECT * INTO cluster FROM kpr.cluster_info(collect.server);
@@ -504,6 +615,42 @@ BEGIN
                        collected_at = excluded.collected_at
                 RETURNING c.topic)
             SELECT count(*), array_agg(DISTINCT u.topic) INTO written, collected FROM upserted u;
+
+            -- the partitions of the days kept in detail, and from them each
+            -- topic-day's busiest partition (by bytes; by records where the
+            -- source has no bytes per partition)
+            IF partition_detail AND detail_days > 0 AND window_last >= greatest(window_first, today - detail_days) THEN
+                WITH detail AS (
+                    INSERT INTO kpr.partition_daily AS d
+                           (server, topic, day, partition, records_in, bytes_in, source, run_id, collected_at)
+                    SELECT collect.server, p.topic, p.day, p.partition, p.records_in, p.bytes_in,
+                           source, this_run, now()
+                      FROM kpr.fetch_partition_metrics(collect.server, greatest(window_first, today - detail_days),
+                                                       window_last) p
+                      JOIN kpr.topic_inventory i ON i.server = collect.server AND i.topic = p.topic
+                    ON CONFLICT (server, topic, day, partition) DO UPDATE
+                       SET records_in = excluded.records_in, bytes_in = excluded.bytes_in,
+                           source = excluded.source, run_id = excluded.run_id,
+                           collected_at = excluded.collected_at
+                    RETURNING d.topic, d.day, d.partition,
+                              coalesce(d.bytes_in, d.records_in)::double precision AS traffic),
+                busiest AS (
+                    SELECT DISTINCT ON (x.topic, x.day) x.topic, x.day, x.partition,
+                           -- bounded: float rounding must not break the columns' checks
+                           CASE WHEN sum(x.traffic) OVER w > 0
+                                THEN least(1, x.traffic / sum(x.traffic) OVER w) END AS share,
+                           CASE WHEN sum(x.traffic) OVER w > 0
+                                THEN greatest(1, x.traffic / avg(x.traffic) OVER w) END AS skew
+                      FROM detail x
+                    WINDOW w AS (PARTITION BY x.topic, x.day)
+                     ORDER BY x.topic, x.day, x.traffic DESC, x.partition)
+                UPDATE kpr.consumption_daily c
+                   SET busiest_partition = b.partition, busiest_partition_share = b.share,
+                       partition_skew = b.skew
+                  FROM busiest b
+                 WHERE c.server = collect.server AND c.topic = b.topic AND c.day = b.day
+                   AND b.skew IS NOT NULL;
+            END IF;
         ELSIF source = 'sampling' THEN
             WITH sampled AS MATERIALIZED (
                 SELECT s.*, b.busiest_partition, b.busiest_partition_share, b.partition_skew
@@ -512,8 +659,11 @@ BEGIN
                   -- share of the day's bytes, and busiest / mean
                   LEFT JOIN LATERAL (
                       SELECT (p.k - 1)::integer AS busiest_partition,
-                             p.bytes / nullif(sum(p.bytes) OVER (), 0) AS busiest_partition_share,
-                             p.bytes / nullif(avg(p.bytes) OVER (), 0) AS partition_skew
+                             -- bounded: float rounding must not break the columns' checks
+                             CASE WHEN sum(p.bytes) OVER () > 0
+                                  THEN least(1, p.bytes / sum(p.bytes) OVER ()) END AS busiest_partition_share,
+                             CASE WHEN sum(p.bytes) OVER () > 0
+                                  THEN greatest(1, p.bytes / avg(p.bytes) OVER ()) END AS partition_skew
                         FROM unnest(s.partition_bytes::double precision[]) WITH ORDINALITY AS p(bytes, k)
                        ORDER BY p.bytes DESC, p.k
                        LIMIT 1) b ON b.partition_skew IS NOT NULL
@@ -525,7 +675,10 @@ BEGIN
                        'sampling', this_run, now()
                   FROM sampled s
                  CROSS JOIN LATERAL unnest(s.partition_records) WITH ORDINALITY AS p(records, k)
-                 WHERE detail_days > 0 AND s.day > today - 1 - detail_days
+                 WHERE partition_detail AND detail_days > 0 AND s.day > today - 1 - detail_days
+                   -- the server's floor: topics whose busiest day reached it
+                   AND (detail_floor = 0 OR s.topic IN (SELECT b.topic FROM sampled b GROUP BY b.topic
+                                                          HAVING max(b.records_in) >= detail_floor))
                 ON CONFLICT (server, topic, day, partition) DO UPDATE
                    SET records_in = excluded.records_in, bytes_in = excluded.bytes_in,
                        source = excluded.source, run_id = excluded.run_id,
@@ -609,6 +762,13 @@ BEGIN
                     HAVING bool_and(t.listed)) AS l;
         END IF;
 
+        -- the broker count of this run counts from now on: record it first
+        UPDATE kpr.collection_runs r
+           SET broker_count = cluster.broker_count
+         WHERE r.run_id = this_run;
+        PERFORM set_config('kpr_internal.collecting', '', true);
+        PERFORM kpr._refresh_server_load(collect.server);
+
         UPDATE kpr.collection_runs r
            SET status = CASE WHEN failed IS NULL THEN 'succeeded' ELSE 'partial' END,
                finished_at = greatest(clock_timestamp(), r.started_at),
@@ -621,6 +781,7 @@ BEGIN
          WHERE r.run_id = this_run;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+        PERFORM set_config('kpr_internal.collecting', '', true);
         -- the failure outlives this transaction; then the error goes on
         BEGIN
             PERFORM kpr._record_run_failure(this_run, message || coalesce(E'\n' || nullif(detail, ''), ''));

@@ -11,7 +11,9 @@
  * PostgreSQL-free (see the header).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,10 +148,47 @@ string_text(json_object *field)
 	return text;
 }
 
-/* Check one point; on success fill its fields. */
+/* A partition id: a JSON integer or a string of 1..10 decimal digits. */
+static bool
+partition_id(json_object *field, int32_t *partition)
+{
+	int64_t		id = -1;
+
+	if (json_object_is_type(field, json_type_int))
+	{
+		errno = 0;
+		id = json_object_get_int64(field);
+		if (errno != 0)
+			return false;
+	}
+	else if (json_object_is_type(field, json_type_string))
+	{
+		const char *text = string_text(field);
+		size_t		digits = text ? strlen(text) : 0;
+
+		if (digits == 0 || digits > 10)
+			return false;
+		id = 0;
+		for (size_t i = 0; i < digits; i++)
+		{
+			if (text[i] < '0' || text[i] > '9')
+				return false;
+			id = id * 10 + (text[i] - '0');
+		}
+	}
+	if (id < 0 || id > INT32_MAX)
+		return false;
+	*partition = (int32_t) id;
+	return true;
+}
+
+/*
+ * Check one point; on success fill its fields (*partition only when a
+ * partition_label is asked for).
+ */
 static const char *
-check_point(json_object *point, const char *group_label, const char **group,
-			int64_t *time_ms, double *value)
+check_point(json_object *point, const char *group_label, const char *partition_label,
+			const char **group, int32_t *partition, int64_t *time_ms, double *value)
 {
 	json_object *field;
 
@@ -171,13 +210,26 @@ check_point(json_object *point, const char *group_label, const char **group,
 	*group = string_text(field);
 	if (*group == NULL)
 		return "a point's group label (the topic) holds a NUL character";
+	if (partition_label != NULL &&
+		(!json_object_object_get_ex(point, partition_label, &field) ||
+		 !partition_id(field, partition)))
+		return "a point has no valid partition label (an id from 0 to 2147483647)";
 	return NULL;
 }
 
-const char *
-kpr_confluent_parse_response(const char *body, size_t length, const char *group_label,
-							 KprConfluentPointFn point_fn, void *arg,
-							 char **next_page_token, char *errbuf, size_t errbuf_size)
+/* What a parse calls for each point: one of the two callbacks. */
+typedef struct PointSink
+{
+	const char *partition_label;	/* NULL: grouped by topic only */
+	KprConfluentPointFn topic_fn;
+	KprConfluentPartitionPointFn partition_fn;
+	void	   *arg;
+} PointSink;
+
+static const char *
+parse_response(const char *body, size_t length, const char *group_label,
+			   const PointSink *sink, char **next_page_token,
+			   char *errbuf, size_t errbuf_size)
 {
 	json_tokener *tokener;
 	json_object *root;
@@ -220,11 +272,12 @@ kpr_confluent_parse_response(const char *body, size_t length, const char *group_
 	for (size_t i = 0; i < count && error == NULL; i++)
 	{
 		const char *group;
+		int32_t		partition;
 		int64_t		time_ms;
 		double		value;
 
 		error = check_point(json_object_array_get_idx(data, i), group_label,
-							&group, &time_ms, &value);
+							sink->partition_label, &group, &partition, &time_ms, &value);
 	}
 	if (error == NULL && json_object_object_get_ex(root, "meta", &meta) &&
 		json_object_object_get_ex(meta, "pagination", &pagination) &&
@@ -245,11 +298,16 @@ kpr_confluent_parse_response(const char *body, size_t length, const char *group_
 	for (size_t i = 0; i < count && error == NULL; i++)
 	{
 		const char *group;
+		int32_t		partition = -1;
 		int64_t		time_ms;
 		double		value;
 
-		check_point(json_object_array_get_idx(data, i), group_label, &group, &time_ms, &value);
-		point_fn(group, time_ms, value, arg);
+		check_point(json_object_array_get_idx(data, i), group_label, sink->partition_label,
+					&group, &partition, &time_ms, &value);
+		if (sink->partition_label != NULL)
+			sink->partition_fn(group, partition, time_ms, value, sink->arg);
+		else
+			sink->topic_fn(group, time_ms, value, sink->arg);
 	}
 	if (error != NULL)
 	{
@@ -258,4 +316,27 @@ kpr_confluent_parse_response(const char *body, size_t length, const char *group_
 	}
 	json_object_put(root);
 	return error;
+}
+
+const char *
+kpr_confluent_parse_response(const char *body, size_t length, const char *group_label,
+							 KprConfluentPointFn point_fn, void *arg,
+							 char **next_page_token, char *errbuf, size_t errbuf_size)
+{
+	PointSink	sink = {NULL, point_fn, NULL, arg};
+
+	return parse_response(body, length, group_label, &sink, next_page_token,
+						  errbuf, errbuf_size);
+}
+
+const char *
+kpr_confluent_parse_partition_response(const char *body, size_t length,
+									   const char *topic_label, const char *partition_label,
+									   KprConfluentPartitionPointFn point_fn, void *arg,
+									   char **next_page_token, char *errbuf, size_t errbuf_size)
+{
+	PointSink	sink = {partition_label, NULL, point_fn, arg};
+
+	return parse_response(body, length, topic_label, &sink, next_page_token,
+						  errbuf, errbuf_size);
 }

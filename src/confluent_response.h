@@ -33,6 +33,24 @@ extern const char *kpr_confluent_parse_response(const char *body, size_t length,
 												char **next_page_token,
 												char *errbuf, size_t errbuf_size);
 
+/* One point of a query grouped by topic and partition. */
+typedef void (*KprConfluentPartitionPointFn) (const char *topic, int32_t partition,
+											  int64_t bucket_start_ms, double value,
+											  void *arg);
+
+/*
+ * The same for a query grouped by [topic_label, partition_label]
+ * ("metric.topic", "metric.partition"): the partition label's value may be
+ * a JSON integer or a string of decimal digits (the API's documents do not
+ * say which it sends), 0 .. 2^31 - 1.
+ */
+extern const char *kpr_confluent_parse_partition_response(const char *body, size_t length,
+														  const char *topic_label,
+														  const char *partition_label,
+														  KprConfluentPartitionPointFn point_fn,
+														  void *arg, char **next_page_token,
+														  char *errbuf, size_t errbuf_size);
+
 /*
  * An RFC 3339 UTC time ("2024-05-01T00:00:00Z", "...:00.000Z", or with a
  * +hh:mm offset) as Unix milliseconds.  Returns 0 on success, -1 if text is

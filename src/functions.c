@@ -25,6 +25,7 @@
 PG_FUNCTION_INFO_V1(kpr_list_topics);
 PG_FUNCTION_INFO_V1(kpr_sample_topics);
 PG_FUNCTION_INFO_V1(kpr_fetch_metrics);
+PG_FUNCTION_INFO_V1(kpr_fetch_partition_metrics);
 PG_FUNCTION_INFO_V1(kpr_cluster_info);
 
 /* days the Confluent Metrics API keeps: today and the 6 complete days before */
@@ -124,17 +125,17 @@ date_text(DateADT day)
 }
 
 /*
- * kpr.fetch_metrics(server name, first_day date, last_day date,
- *					 topic_filter text, include_internal boolean)
+ * The arguments of kpr.fetch_metrics and kpr.fetch_partition_metrics
+ * (server name, first_day date, last_day date, topic_filter text,
+ * include_internal boolean).
  *
  * The day range is checked here, before a worker starts: in order, not in
  * the future (today, UTC, is allowed and ends now), and within what the
  * Confluent Metrics API keeps.
  */
-Datum
-kpr_fetch_metrics(PG_FUNCTION_ARGS)
+static void
+add_metrics_window(KprRequest *request, FunctionCallInfo fcinfo)
 {
-	KprRequest *request = new_request("fetch_metrics", fcinfo);
 	TimestampTz now = GetCurrentTimestamp();
 	DateADT		today = (DateADT) (now / USECS_PER_DAY);
 	DateADT		first_day;
@@ -192,6 +193,26 @@ kpr_fetch_metrics(PG_FUNCTION_ARGS)
 					 psprintf(INT64_FORMAT, GetCurrentStatementStartTimestamp() +
 							  (int64) StatementTimeout * 1000));
 	add_topic_selection(request, fcinfo, 3, 4);
+}
+
+/* kpr.fetch_metrics: per topic and day. */
+Datum
+kpr_fetch_metrics(PG_FUNCTION_ARGS)
+{
+	KprRequest *request = new_request("fetch_metrics", fcinfo);
+
+	add_metrics_window(request, fcinfo);
+	kpr_run_in_worker(fcinfo, request);
+	return (Datum) 0;
+}
+
+/* kpr.fetch_partition_metrics: per topic, day and partition. */
+Datum
+kpr_fetch_partition_metrics(PG_FUNCTION_ARGS)
+{
+	KprRequest *request = new_request("fetch_partition_metrics", fcinfo);
+
+	add_metrics_window(request, fcinfo);
 	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;
 }

@@ -42,6 +42,7 @@
 
 #include "kpr_time.h"
 #include "metrics.h"
+#include "metrics_prometheus.h"
 #include "prometheus_promql.h"
 #include "prometheus_response.h"
 #include "url_encode.h"
@@ -114,8 +115,8 @@ typedef struct Collected
 static const char *topic_label;
 
 /* A malloc'd text from prometheus_promql.c as a palloc'd one. */
-static char *
-take_text(char *text)
+char *
+kpr_prometheus_take_text(char *text)
 {
 	char	   *copy;
 
@@ -165,7 +166,7 @@ plan_measures(MeasurePlan *plans)
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("invalid value for option \"%s\": \"%s\"", spec->metric_option, metric),
 					 errdetail("As a Prometheus metric selector, %s.", kpr_promql_check_metric(metric))));
-		plan->selector = take_text(kpr_promql_selector(metric ? metric : spec->default_metric,
+		plan->selector = kpr_prometheus_take_text(kpr_promql_selector(metric ? metric : spec->default_metric,
 													   topic_label));
 	}
 }
@@ -183,15 +184,15 @@ build_promql(const MeasurePlan *plan, int64 range_seconds)
 		kpr_promql_range(range_seconds, range, sizeof(range));
 
 	if (plan->query != NULL)
-		return take_text(kpr_promql_expand_window(plan->query, range));
+		return kpr_prometheus_take_text(kpr_promql_expand_window(plan->query, range));
 	if (plan->spec->peak)
-		return take_text(kpr_promql_peak(plan->selector, topic_label, range));
-	return take_text(kpr_promql_total(plan->selector, topic_label, range));
+		return kpr_prometheus_take_text(kpr_promql_peak(plan->selector, topic_label, range));
+	return kpr_prometheus_take_text(kpr_promql_total(plan->selector, topic_label, range));
 }
 
 /* The base URL: metrics_url, which Prometheus has no default for. */
-static char *
-base_url(void)
+char *
+kpr_prometheus_base_url(void)
 {
 	char	   *url = kpr_metrics_base_url(NULL);
 
@@ -201,8 +202,8 @@ base_url(void)
 	return url;
 }
 
-static void
-submit(const char *url, void *cookie)
+void
+kpr_prometheus_submit(const char *url, void *cookie)
 {
 	KprHttpRequest request = {0};
 	const char *key = kpr_metrics_option("metrics_api_key");
@@ -225,8 +226,8 @@ submit(const char *url, void *cookie)
  * does not offer runtimeinfo (some Prometheus-compatible services) or whose
  * retention text is not understood is not checked.
  */
-static void
-check_retention(const char *base, const KprMetricsWindow *window)
+void
+kpr_prometheus_check_retention(const char *base, const KprMetricsWindow *window)
 {
 	KprHttpResult *result;
 	KprPromRetentionKind kind = KPR_PROM_RETENTION_UNKNOWN;
@@ -237,7 +238,7 @@ check_retention(const char *base, const KprMetricsWindow *window)
 	int64		oldest_ms;
 	int64		oldest_day_ms;
 
-	submit(psprintf("%s/api/v1/status/runtimeinfo", base), NULL);
+	kpr_prometheus_submit(psprintf("%s/api/v1/status/runtimeinfo", base), NULL);
 	result = kpr_metrics_http_next();
 	if (result == NULL)
 		elog(ERROR, "the runtimeinfo request of the Prometheus source got no result");
@@ -448,7 +449,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 {
 	MeasurePlan plans[MEASURE_SPEC_COUNT];
 	KprHttpResult *result;
-	char	   *base = base_url();
+	char	   *base = kpr_prometheus_base_url();
 
 	topic_label = kpr_metrics_option("topic_label");
 	if (topic_label == NULL)
@@ -461,7 +462,7 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 	plan_measures(plans);
 
 	kpr_metrics_http_start(MAX_IN_FLIGHT);
-	check_retention(base, window);
+	kpr_prometheus_check_retention(base, window);
 
 	for (int day = 0; day < window->days; day++)
 	{
@@ -483,8 +484,8 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 			query->plan = &plans[i];
 			query->day_start_ms = day_start_ms;
 			query->promql = build_promql(&plans[i], range_seconds);
-			submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
-							base, take_text(kpr_url_encode(query->promql)), evaluate_at),
+			kpr_prometheus_submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
+							base, kpr_prometheus_take_text(kpr_url_encode(query->promql)), evaluate_at),
 				   query);
 
 			/* today so far: the rate since the subquery's last five-minute mark */
@@ -495,8 +496,8 @@ kpr_prometheus_fetch(const KprMetricsWindow *window, KprTrafficTable *table)
 				latest->plan = &plans[i];
 				latest->day_start_ms = day_start_ms;
 				latest->promql = psprintf("sum by (%s) (rate(%s[5m]))", topic_label, plans[i].selector);
-				submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
-								base, take_text(kpr_url_encode(latest->promql)), evaluate_at),
+				kpr_prometheus_submit(psprintf("%s/api/v1/query?query=%s&time=" INT64_FORMAT,
+								base, kpr_prometheus_take_text(kpr_url_encode(latest->promql)), evaluate_at),
 					   latest);
 			}
 		}

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
 
 #include "access/reloptions.h"
@@ -55,7 +56,8 @@ typedef enum KprValueKind
 	KPR_VALUE_SERVER_FILE,		/* a path the server reads: superusers only */
 	KPR_VALUE_PROMQL_METRIC,	/* metric name, optionally {label matchers} */
 	KPR_VALUE_PROMQL_LABEL,		/* a Prometheus label name */
-	KPR_VALUE_PROMQL_QUERY		/* free PromQL text, not blank */
+	KPR_VALUE_PROMQL_QUERY,		/* free PromQL text, not blank */
+	KPR_VALUE_COUNT				/* a whole number, 0 or more */
 } KprValueKind;
 
 typedef struct KprOwnOption
@@ -73,6 +75,15 @@ static const KprOwnOption own_options[] = {
 	{"metrics_ca_file", KPR_ON_SERVER, KPR_VALUE_SERVER_FILE},
 	{"topic_filter", KPR_ON_SERVER, KPR_VALUE_TOPIC_PATTERNS},
 	{"include_internal", KPR_ON_SERVER, KPR_VALUE_BOOL},
+
+	/*
+	 * Partition detail (kpr.fetch_partition_metrics, which kpr.collect calls
+	 * for a metrics source): off with partition_detail 'false'; limited to
+	 * the topics whose busiest day of the window reached
+	 * partition_detail_min_records records with that option (0: every topic).
+	 */
+	{"partition_detail", KPR_ON_SERVER, KPR_VALUE_BOOL},
+	{"partition_detail_min_records", KPR_ON_SERVER, KPR_VALUE_COUNT},
 
 	/*
 	 * The Prometheus source (metrics_prometheus.c).  Each day is queried at
@@ -98,6 +109,17 @@ static const KprOwnOption own_options[] = {
 	{"records_in_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
 	{"records_out_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
 	{"topic_label", KPR_ON_SERVER, KPR_VALUE_PROMQL_LABEL},
+
+	/*
+	 * Per partition: the log-end offset gauge (default the JMX exporter's
+	 * kafka_log_log_logendoffset; kafka_exporter's
+	 * kafka_topic_partition_current_offset; Redpanda's
+	 * redpanda_kafka_max_offset{redpanda_namespace="kafka"}) and the label
+	 * holding the partition id (default "partition").  Replicas each report
+	 * it: the source takes the largest per partition, never the sum.
+	 */
+	{"partition_offset_metric", KPR_ON_SERVER, KPR_VALUE_PROMQL_METRIC},
+	{"partition_label", KPR_ON_SERVER, KPR_VALUE_PROMQL_LABEL},
 	{"bytes_in_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
 	{"bytes_out_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
 	{"records_in_query", KPR_ON_SERVER, KPR_VALUE_PROMQL_QUERY},
@@ -428,6 +450,8 @@ check_own_value(const KprOwnOption *option, const char *value)
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
 							 errdetail("As a Prometheus metric selector, %s.", problem),
+							 strcmp(option->name, "partition_offset_metric") == 0 ?
+							 errhint("Give the gauge of each partition's log-end offset, optionally with label matchers, for example 'kafka_topic_partition_current_offset' or 'redpanda_kafka_max_offset{redpanda_namespace=\"kafka\"}'.") :
 							 errhint("Give a metric name, optionally with label matchers, for example 'redpanda_kafka_request_bytes_total{redpanda_request=\"produce\"}'; for any other PromQL, use the option \"%.*s_query\".",
 									 (int) (strlen(option->name) - strlen("_metric")), option->name)));
 				break;
@@ -442,6 +466,8 @@ check_own_value(const KprOwnOption *option, const char *value)
 							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
 							 errdetail("As a Prometheus label name, %s.", problem),
+							 strcmp(option->name, "partition_label") == 0 ?
+							 errhint("Name the label that holds the partition id, for example 'partition' (JMX exporter, kafka_exporter) or 'redpanda_partition' (Redpanda).") :
 							 errhint("Name the label that holds the topic, for example 'topic' (JMX exporter) or 'redpanda_topic' (Redpanda).")));
 				break;
 			}
@@ -456,6 +482,22 @@ check_own_value(const KprOwnOption *option, const char *value)
 						 errmsg("option \"%s\" must not be empty", option->name),
 						 errhint("Give a PromQL expression returning one series per topic, evaluated at the end of each day; \"$window\" stands for the day's range.")));
 			break;
+
+		case KPR_VALUE_COUNT:
+			{
+				char	   *end;
+				long long	count;
+
+				errno = 0;
+				count = strtoll(value, &end, 10);
+				if (errno != 0 || end == value || *end != '\0' || count < 0 ||
+					!isdigit((unsigned char) value[0]))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", option->name, value),
+							 errhint("Use a whole number, 0 or more.")));
+				break;
+			}
 	}
 }
 

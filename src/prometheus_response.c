@@ -283,13 +283,40 @@ parse_sample_value(const char *text, double *value, bool *is_nan)
 typedef struct Sample
 {
 	const char *label_value;	/* inside the document */
+	const char *second_value;	/* the same, of the second label */
 	double		value;
 } Sample;
 
-KprPromOutcome
-kpr_prom_parse_vector(const char *body, size_t length, const char *label,
-					  KprPromSampleCallback callback, void *arg,
-					  int *nan_count, KprPromError *error)
+/* A label of a series: its non-empty text, or NULL with the error set. */
+static const char *
+series_label(json_object *metric, size_t i, const char *label, KprPromOutcome *outcome,
+			 KprPromError *error)
+{
+	json_object *label_object = member(metric, label, json_type_string);
+	const char *label_text;
+
+	if (json_object_object_get_ex(metric, label, NULL) && label_object == NULL)
+	{
+		set_error(error, "series %zu of the result has a label \"%.100s\" that is not a string", i + 1, label);
+		*outcome = KPR_PROM_BAD_SHAPE;
+		return NULL;
+	}
+	label_text = label_object ? string_text(label_object) : NULL;
+	if (label_text == NULL || label_text[0] == '\0')
+	{
+		set_error(error, "series %zu of the result, %.300s, has no label \"%.100s\"",
+				  i + 1, json_object_to_json_string_ext(metric, JSON_C_TO_STRING_PLAIN), label);
+		*outcome = KPR_PROM_MISSING_LABEL;
+		return NULL;
+	}
+	return label_text;
+}
+
+/* Both parsers: second_label NULL calls callback, else pair_callback. */
+static KprPromOutcome
+parse_vector(const char *body, size_t length, const char *label, const char *second_label,
+			 KprPromSampleCallback callback, KprPromPairCallback pair_callback, void *arg,
+			 int *nan_count, KprPromError *error)
 {
 	json_object *document;
 	json_object *data = NULL;
@@ -346,10 +373,10 @@ kpr_prom_parse_vector(const char *body, size_t length, const char *label,
 		json_object *series = json_object_array_get_idx(result, i);
 		json_object *metric = member(series, "metric", json_type_object);
 		json_object *pair = member(series, "value", json_type_array);
-		json_object *label_object = member(metric, label, json_type_string);
 		json_object *time_object;
 		json_object *value_object;
 		const char *label_text;
+		const char *second_text = NULL;
 		const char *value_text;
 		double		value = 0;
 		bool		is_nan;
@@ -376,20 +403,12 @@ kpr_prom_parse_vector(const char *body, size_t length, const char *label,
 			outcome = KPR_PROM_BAD_SHAPE;
 			goto done;
 		}
-		if (metric != NULL && json_object_object_get_ex(metric, label, NULL) && label_object == NULL)
-		{
-			set_error(error, "series %zu of the result has a label \"%.100s\" that is not a string", i + 1, label);
-			outcome = KPR_PROM_BAD_SHAPE;
+		label_text = series_label(metric, i, label, &outcome, error);
+		if (label_text == NULL)
 			goto done;
-		}
-		label_text = label_object ? string_text(label_object) : NULL;
-		if (label_text == NULL || label_text[0] == '\0')
-		{
-			set_error(error, "series %zu of the result, %.300s, has no label \"%.100s\"",
-					  i + 1, json_object_to_json_string_ext(metric, JSON_C_TO_STRING_PLAIN), label);
-			outcome = KPR_PROM_MISSING_LABEL;
+		if (second_label != NULL &&
+			(second_text = series_label(metric, i, second_label, &outcome, error)) == NULL)
 			goto done;
-		}
 		if (!parse_sample_value(value_text, &value, &is_nan))
 		{
 			set_error(error, "series %zu of the result (%.100s \"%.260s\") has the value \"%.40s\", not a finite number",
@@ -403,13 +422,16 @@ kpr_prom_parse_vector(const char *body, size_t length, const char *label,
 			continue;
 		}
 		samples[sample_count].label_value = label_text;
+		samples[sample_count].second_value = second_text;
 		samples[sample_count].value = value;
 		sample_count++;
 	}
 
 	/* all checked: deliver */
 	for (size_t i = 0; i < sample_count; i++)
-		if (!callback(samples[i].label_value, samples[i].value, arg))
+		if (second_label != NULL ?
+			!pair_callback(samples[i].label_value, samples[i].second_value, samples[i].value, arg) :
+			!callback(samples[i].label_value, samples[i].value, arg))
 		{
 			set_error(error, "stopped by the caller at series %zu", i + 1);
 			outcome = KPR_PROM_STOPPED;
@@ -422,6 +444,23 @@ done:
 	free(samples);
 	json_object_put(document);
 	return outcome;
+}
+
+KprPromOutcome
+kpr_prom_parse_vector(const char *body, size_t length, const char *label,
+					  KprPromSampleCallback callback, void *arg,
+					  int *nan_count, KprPromError *error)
+{
+	return parse_vector(body, length, label, NULL, callback, NULL, arg, nan_count, error);
+}
+
+KprPromOutcome
+kpr_prom_parse_vector_pairs(const char *body, size_t length, const char *label,
+							const char *second_label, KprPromPairCallback callback,
+							void *arg, int *nan_count, KprPromError *error)
+{
+	return parse_vector(body, length, label, second_label, NULL, callback, arg,
+						nan_count, error);
 }
 
 /*

@@ -68,6 +68,17 @@ extern KprPromOutcome kpr_prom_parse_vector(const char *body, size_t length,
 											KprPromSampleCallback callback, void *arg,
 											int *nan_count, KprPromError *error);
 
+/*
+ * The same for series carrying two labels (topic and partition): both must
+ * be present and non-empty, and the callback gets both values.
+ */
+typedef bool (*KprPromPairCallback) (const char *label_value, const char *second_value,
+									 double value, void *arg);
+extern KprPromOutcome kpr_prom_parse_vector_pairs(const char *body, size_t length,
+												  const char *label, const char *second_label,
+												  KprPromPairCallback callback, void *arg,
+												  int *nan_count, KprPromError *error);
+
 /* The time part of a storage retention. */
 typedef enum KprPromRetentionKind
 {

@@ -13,6 +13,7 @@ extern PGDLLEXPORT void kpr_task_list_topics(const KprRequest *request);	/* list
 extern PGDLLEXPORT void kpr_task_cluster_info(const KprRequest *request);	/* cluster_info.c */
 extern PGDLLEXPORT void kpr_task_sample_topics(const KprRequest *request);	/* sample.c */
 extern PGDLLEXPORT void kpr_task_fetch_metrics(const KprRequest *request);	/* fetch_metrics.c */
+extern PGDLLEXPORT void kpr_task_fetch_partition_metrics(const KprRequest *request);	/* fetch_partition_metrics.c */
 extern PGDLLEXPORT void kpr_task_record_run(const KprRequest *request);	/* run_log.c */
 
 #endif							/* KPR_TASK_ENTRIES_H */

@@ -30,6 +30,7 @@ static const KprTaskEntry tasks[] = {
 	KPR_TASK("cluster_info", kpr_task_cluster_info),
 	KPR_TASK("sample_topics", kpr_task_sample_topics),
 	KPR_TASK("fetch_metrics", kpr_task_fetch_metrics),
+	KPR_TASK("fetch_partition_metrics", kpr_task_fetch_partition_metrics),
 	KPR_TASK("recording a collect run", kpr_task_record_run),
 };
 

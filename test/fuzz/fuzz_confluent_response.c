@@ -86,6 +86,26 @@ reference_parse(const uint8_t *data, size_t size)
 	return root;
 }
 
+typedef struct PartitionCount
+{
+	int			count;
+	bool		valid;			/* every partition handed over was in range */
+} PartitionCount;
+
+static void
+on_partition_point(const char *group, int32_t partition, int64_t bucket_start_ms,
+				   double value, void *arg)
+{
+	PartitionCount *partitions = arg;
+
+	partitions->count++;
+	/* the values were checked by the topic parse already */
+	(void) bucket_start_ms;
+	(void) value;
+	if (partition < 0 || group == NULL)
+		partitions->valid = false;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -158,6 +178,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((token == NULL) == (small_token == NULL));
 	if (token != NULL)
 		FUZZ_CHECK(strcmp(token, small_token) == 0);
+
+	/*
+	 * Grouped by partition too: stricter, so what it accepts the topic
+	 * parse accepted, with the same points and the same token.
+	 */
+	{
+		PartitionCount partitions = {0, true};
+		char	   *partition_token = (char *) "unset";
+		const char *partition_error;
+
+		partition_error = kpr_confluent_parse_partition_response((const char *) data, size,
+																 GROUP_LABEL, "metric.partition",
+																 on_partition_point, &partitions,
+																 &partition_token, errbuf, sizeof(errbuf));
+		if (partition_error != NULL)
+		{
+			FUZZ_CHECK(partitions.count == 0);
+			FUZZ_CHECK(partition_token == NULL);
+		}
+		else
+		{
+			FUZZ_CHECK(error == NULL);
+			FUZZ_CHECK(partitions.count == first_count);
+			FUZZ_CHECK(partitions.valid);
+			FUZZ_CHECK((token == NULL) == (partition_token == NULL));
+			if (token != NULL)
+				FUZZ_CHECK(strcmp(token, partition_token) == 0);
+		}
+		free(partition_token);
+	}
 
 	free(token);
 	free(small_token);

@@ -258,8 +258,12 @@ GRANT EXECUTE ON FUNCTION kpr.collect(name, integer), kpr.collect_all(integer),
     kpr.cluster_info(name), kpr.list_topics(name, text, boolean),
     kpr.sample_topics(name, integer, integer, text, boolean),
     kpr.fetch_metrics(name, date, date, text, boolean),
+    kpr.fetch_partition_metrics(name, date, date, text, boolean),
     kpr._record_run_start(text, text, date, date), kpr._record_run_failure(bigint, text)
     TO regress_kpr_collector;
+-- collect recomputes kpr.server_load at its end (it reads the recommendation)
+GRANT SELECT, INSERT, DELETE ON kpr.server_load TO regress_kpr_collector;
+GRANT SELECT ON kpr.recommended_partitions TO regress_kpr_collector;
 GRANT SELECT, INSERT, UPDATE ON kpr.collection_runs, kpr.topic_inventory, kpr.consumption_daily
     TO regress_kpr_collector;
 -- partition detail: collect prunes what is older than kpr.partition_detail_days

@@ -31,10 +31,13 @@ RESET client_min_messages;
 -- Primed once Prometheus has scraped the record's series.
 \! echo priming | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic -p 0 && test/fixtures/prometheus/wait_for_value.py "$KPR_LIVE_PROMETHEUS_URL" 'kafka_server_brokertopicmetrics_messagesin_total{topic="live_traffic"}' 1 >/dev/null && echo "primed"
 \set bytes_before `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic",*} \(.*\)$/\1/p'`
+-- each partition's log-end offset as the exporter reports it now
+\set offsets_before `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_log_log_logendoffset{\(.*\)} \(.*\)$/\1 \2/p' | grep 'topic="live_traffic"' | sed 's/.*partition="\([0-9]*\)".* \(.*\)$/\1:\2/' | sort | paste -sd, -`
 
 -- About two minutes of traffic.
 \! for batch in $(seq 12); do seq 1000 | kcat -P -b "$KPR_BROKER_BOOTSTRAP" -t live_traffic; sleep 10; done; echo "12000 records produced"
 \set bytes_after `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic",*} \(.*\)$/\1/p'`
+\set offsets_after `curl -s "$KPR_BROKER_METRICS_URL" | sed -n 's/^kafka_log_log_logendoffset{\(.*\)} \(.*\)$/\1 \2/p' | grep 'topic="live_traffic"' | sed 's/.*partition="\([0-9]*\)".* \(.*\)$/\1:\2/' | sort | paste -sd, -`
 -- until Prometheus has scraped the exporter's final count
 \setenv KPR_BYTES_AFTER :bytes_after
 \! test/fixtures/prometheus/wait_for_value.py "$KPR_LIVE_PROMETHEUS_URL" 'kafka_server_brokertopicmetrics_bytesin_total{topic="live_traffic"}' "$KPR_BYTES_AFTER" >/dev/null && echo "scraped"
@@ -50,5 +53,27 @@ SELECT topic, day = :'today' AS is_today,
        records_out IS NULL AS no_records_out_meter,
        peak_bytes_in_per_sec > 0 AS has_peak
 FROM today ORDER BY topic;
+
+-- Per partition, from the exporter's log-end offsets
+-- (kafka_log_log_logendoffset{topic, partition}): the topic was created
+-- today, so each partition's day starts at its first sample (no offset at
+-- midnight), and ends at Prometheus's latest (the final count, scraped
+-- above).  Each partition must move as the exporter's own offset moved
+-- between the two readings, within the scrape edge: the first sample may
+-- predate the priming record (1 record), the rest is exact.
+\! test/fixtures/prometheus/wait_for_value.py "$KPR_LIVE_PROMETHEUS_URL" 'sum(kafka_log_log_logendoffset{topic="live_traffic"})' 12001 >/dev/null && echo "offsets scraped"
+CREATE TEMP TABLE exporter_offsets AS
+SELECT split_part(b, ':', 1)::integer AS partition,
+       split_part(b, ':', 2)::float8 AS before,
+       split_part(a, ':', 2)::float8 AS after
+FROM unnest(string_to_array(:'offsets_before', ','), string_to_array(:'offsets_after', ',')) AS x(b, a);
+SET client_min_messages = warning;
+CREATE TEMP TABLE partitions_today AS
+SELECT * FROM kpr.fetch_partition_metrics('live', :'today', :'today');
+RESET client_min_messages;
+SELECT count(*) AS partitions, sum(p.records_in) BETWEEN 12000 AND 12001 AS all_records,
+       bool_and(abs(p.records_in - (e.after - e.before)) <= 1) AS each_as_the_exporter_moved,
+       count(p.bytes_in) AS with_bytes
+FROM partitions_today p JOIN exporter_offsets e USING (partition);
 DROP SERVER live CASCADE;
 DROP EXTENSION kafka_partition_recommender;

@@ -134,6 +134,22 @@ UPDATE kpr.settings SET max_partitions_per_broker = 254 WHERE server = 'alpha' A
 SELECT count(*) AS warnings_at_cap_254
 FROM kpr.recommended_partitions
 WHERE warning IS NOT NULL;
+-- The view reads that sum from kpr.server_load (one row per server, not every
+-- topic's history): the writes above kept it equal to the sum over the view.
+SELECT l.server, l.replicas_after_recommendations, l.topics,
+       l.replicas_after_recommendations =
+           (SELECT sum(greatest(r.current_partitions, coalesce(r.recommended_partitions, 0))
+                       * coalesce(r.replication_factor, 1))
+            FROM kpr.recommended_partitions r WHERE r.server = l.server) AS as_summed
+FROM kpr.server_load l ORDER BY l.server;
+-- A settings change recomputes it: ten times seed_example's factor makes it
+-- need ten times the partitions, so the same cap of 254 now warns.
+UPDATE kpr.settings SET throughput_factor = 25 WHERE server = 'alpha' AND topic = 'seed_example';
+SELECT replicas_after_recommendations FROM kpr.server_load WHERE server = 'alpha';
+SELECT topic, action, recommended_partitions, warning IS NOT NULL AS warned
+FROM kpr.recommended_partitions WHERE server = 'alpha' AND action = 'increase' ORDER BY topic;
+UPDATE kpr.settings SET throughput_factor = 2.5 WHERE server = 'alpha' AND topic = 'seed_example';
+SELECT replicas_after_recommendations AS back_to FROM kpr.server_load WHERE server = 'alpha';
 
 -- Hot partitions (server hot, 12 partitions each, peak 20971520 B/s = 20
 -- MiB/s, factor 3: 60 MiB/s needs 6 partitions; current 12: over-provisioned,

@@ -79,7 +79,10 @@ CREATE SERVER operator_cluster FOREIGN DATA WRAPPER kafka_partition_recommender
              "ssl.ca.pem" '-----BEGIN CERTIFICATE-----');
 CREATE USER MAPPING FOR CURRENT_USER SERVER operator_cluster
     OPTIONS ("sasl.username" 'operator', "sasl.password" 'operator-s3cr3t');
+-- Without INSERT and DELETE on kpr.server_load, a settings change cannot
+-- recompute it: a warning says what to grant, and the change goes through.
 INSERT INTO kpr.settings (server, throughput_factor) VALUES ('prod', 2);
+SELECT throughput_factor FROM kpr.settings WHERE server = 'prod';
 -- but may not make the database server read its files or run commands
 CREATE SERVER file_reader FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:9092', "ssl.ca.location" '/etc/passwd');

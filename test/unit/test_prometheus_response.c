@@ -419,10 +419,71 @@ test_promql(void)
 				 "a%2Bb%26c%3Dd%23e%25f%C3%A9~._-");
 }
 
+/* The two-label parser (partition offsets): what it hands over. */
+typedef struct Pairs
+{
+	int			count;
+	char		text[512];
+} Pairs;
+
+static bool
+collect_pair(const char *topic, const char *partition, double value, void *arg)
+{
+	Pairs	   *pairs = arg;
+	size_t		used = strlen(pairs->text);
+
+	snprintf(pairs->text + used, sizeof(pairs->text) - used, "%s/%s=%.0f;", topic, partition, value);
+	pairs->count++;
+	return true;
+}
+
+static KprPromOutcome
+parse_pairs(const char *text, Pairs *pairs, KprPromError *error)
+{
+	memset(pairs, 0, sizeof(*pairs));
+	memset(error, 0, sizeof(*error));
+	return kpr_prom_parse_vector_pairs(text, strlen(text), "topic", "partition",
+									   collect_pair, pairs, NULL, error);
+}
+
+static void
+test_pairs(void)
+{
+	Pairs		pairs;
+	KprPromError error;
+	KprPromOutcome outcome;
+
+	outcome = parse_pairs(VECTOR("{\"metric\":{\"topic\":\"clicks\",\"partition\":\"0\"},\"value\":[1,\"8500\"]},"
+								 "{\"metric\":{\"partition\":\"3\",\"topic\":\"clicks\",\"instance\":\"b:1\"},\"value\":[1,\"500\"]}"),
+						  &pairs, &error);
+	check(outcome == KPR_PROM_OK && pairs.count == 2 &&
+		  strcmp(pairs.text, "clicks/0=8500;clicks/3=500;") == 0,
+		  "pairs: both labels handed over, in order: %s", pairs.text);
+
+	outcome = parse_pairs(VECTOR("{\"metric\":{\"topic\":\"a\",\"partition\":\"0\"},\"value\":[1,\"1\"]},"
+								 "{\"metric\":{\"topic\":\"a\"},\"value\":[1,\"2\"]}"),
+						  &pairs, &error);
+	check(outcome == KPR_PROM_MISSING_LABEL && pairs.count == 0 &&
+		  strstr(error.message, "has no label \"partition\"") != NULL,
+		  "pairs: a series without the second label: %s, no callback at all (\"%s\")",
+		  kpr_prom_outcome_name(outcome), error.message);
+
+	outcome = parse_pairs(VECTOR("{\"metric\":{\"topic\":\"a\",\"partition\":7},\"value\":[1,\"1\"]}"),
+						  &pairs, &error);
+	check(outcome == KPR_PROM_BAD_SHAPE && pairs.count == 0,
+		  "pairs: a label that is not a string: %s", kpr_prom_outcome_name(outcome));
+
+	outcome = parse_pairs(VECTOR("{\"metric\":{\"topic\":\"a\",\"partition\":\"\"},\"value\":[1,\"1\"]}"),
+						  &pairs, &error);
+	check(outcome == KPR_PROM_MISSING_LABEL, "pairs: an empty second label: %s",
+		  kpr_prom_outcome_name(outcome));
+}
+
 int
 main(void)
 {
 	test_vectors();
+	test_pairs();
 	test_errors();
 	test_retention();
 	test_promql();
