@@ -107,6 +107,12 @@ SELECT topic, busiest_partition, partition_skew, hot_partition, hot_partition_sk
 FROM kpr.recommended_partitions ORDER BY topic;
 SELECT prosrc LIKE '%DELETE FROM kpr.partition_daily%' AS collect_prunes
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
+-- the update computes kpr.server_load for the servers already collected
+-- (prod: both topics recommended 20 partitions, peak 100 MB/s x 2 / 10 MiB/s,
+-- above their 6 and 12; 3 replicas each: 120)
+SELECT server, replicas_after_recommendations, topics FROM kpr.server_load;
+SELECT prosrc LIKE '%kpr._refresh_server_load(collect.server)%' AS collect_refreshes
+FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 
 -- A fresh install of 0.1.5 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
