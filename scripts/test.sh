@@ -237,7 +237,7 @@ run_regress() {
 	local cluster=(-o shared_preload_libraries=pg_cron
 		-o cron.database_name=contrib_regression -o cron.use_background_workers=on
 		-o "external_pid_file=/tmp/kpr-regress-$$.pid")
-	local command=(make installcheck "$@")
+	local command=(test/lib/installcheck.sh "$@")
 	if $sanitizing; then
 		suite="sanitized $suite"
 		# extension_destdir finds the control, SQL and '$libdir/...' files
@@ -366,13 +366,16 @@ fi
 #                        core holding ASan's shadow memory is terabytes;
 #   handle_segv=1        (the default) a crash in our code gets a report with
 #                        its stack;
+#   handle_abort=1       so does an abort(): librdkafka's failed assertions
+#                        and PostgreSQL's PANIC end that way, and would
+#                        otherwise leave no report;
 #   detect_stack_use_after_return=0  (gcc 12's default) its fake frames on
 #                        the heap would cost memory in every server process;
 #   log_path             reports go to files, checked after each suite.
 # UBSan's options are in preload_shim.c: it could not read UBSAN_OPTIONS.
 cat >"$sanitizer/environment" <<ENVIRONMENT
 LD_PRELOAD = '$libasan $sanitizer/preload_shim.so'
-ASAN_OPTIONS = 'detect_leaks=0:abort_on_error=1:disable_coredump=1:handle_segv=1:detect_stack_use_after_return=0:log_path=$sanitizer/reports/asan'
+ASAN_OPTIONS = 'detect_leaks=0:abort_on_error=1:disable_coredump=1:handle_segv=1:handle_abort=1:detect_stack_use_after_return=0:log_path=$sanitizer/reports/asan'
 ENVIRONMENT
 
 stop_fixtures

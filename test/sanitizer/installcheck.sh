@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command scripts/test.sh's sanitizer pass runs inside pg_virtualenv:
 # fails, loudly, unless the server really runs under the sanitizers and
-# loads the instrumented build; runs make installcheck; then copies the
+# loads the instrumented build; runs test/lib/installcheck.sh (make
+# installcheck, then a look for crashes in the server log); then copies the
 # sanitizer reports of the server log to REPORT_DIR.
 #
 #   test/sanitizer/installcheck.sh MODULE REPORT_DIR [make argument...]
@@ -54,7 +55,7 @@ loaded=$(psql -XAtq -v ON_ERROR_STOP=1 -c "LOAD 'kafka_partition_recommender'" \
 
 echo "test/sanitizer/installcheck.sh: the server preloads libasan and loads $module"
 status=0
-make installcheck "$@" || status=$?
+test/lib/installcheck.sh "$@" || status=$?
 
 # UBSan writes its reports to the server log (see preload_shim.c), as would
 # a sanitizer runtime before it knows log_path ("==PID==..." lines): copy
