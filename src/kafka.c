@@ -281,6 +281,17 @@ kpr_kafka_renew_client(void)
 static void
 release_session(int code, Datum arg)
 {
+	/*
+	 * The process ends: the client is left to it, not destroyed.  librdkafka
+	 * 2.0.2 asserts, at random, that a broker's last reference is dropped by
+	 * that broker's own thread (rd_kafka_broker_destroy_final, librdkafka
+	 * issue 3608), and a destroy while requests are in flight, as after an
+	 * error or a cancel, can drop it elsewhere: the abort took the whole
+	 * server through crash recovery (1 in about 300 failed calls under
+	 * stress).  Exit closes the sockets; nothing of the client outlives the
+	 * process.
+	 */
+	kpr_session.client = NULL;
 	kpr_kafka_close();
 }
 

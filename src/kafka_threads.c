@@ -10,13 +10,16 @@
  * meanwhile, or a FATAL (in an exit callback registered after the
  * session's, so run before it), sets the group's stop flag, joins every
  * thread (each ends within one librdkafka call of at most
- * KPR_METADATA_ATTEMPT_MS or KPR_POLL_MS) and destroys the clients before
- * the error goes on.  Errors a thread met are for the caller to raise, once
- * kpr_thread_group_run has returned.
+ * KPR_METADATA_ATTEMPT_MS or KPR_POLL_MS) before the error goes on; the
+ * clients are destroyed when the group ends well, and otherwise left to the
+ * worker's exit, which every error brings.  Errors a thread met are for the
+ * caller to raise, once kpr_thread_group_run has returned.  The threads
+ * start with every signal blocked.
  */
 #include "postgres.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #include "miscadmin.h"
@@ -39,9 +42,14 @@ run_body(void *arg)
 	return NULL;
 }
 
-/* Stop and join the running group's threads, and destroy their clients. */
+/*
+ * Stop and join the running group's threads, and destroy their clients, or,
+ * when an error or the process's exit is on its way, leave the clients to
+ * the process (see release_session in kafka.c: a destroy with requests in
+ * flight can abort in librdkafka 2.0.2).
+ */
 static void
-stop_group(void)
+stop_group(bool destroy_clients)
 {
 	KprThreadGroup *group = running;
 
@@ -55,17 +63,36 @@ stop_group(void)
 		if (thread->started)
 			pthread_join(thread->thread, NULL);
 		thread->started = false;
-		if (thread->client != NULL)
+		if (thread->client != NULL && destroy_clients)
 			rd_kafka_destroy_flags(thread->client, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 		thread->client = NULL;
 	}
 	running = NULL;
 }
 
+/*
+ * Start a thread with every signal blocked, so that it never runs a handler
+ * meant for the process (PostgreSQL's die, procsignal, latch): those run on
+ * the backend's own thread, as http.c does for libcurl's threads.
+ */
+static int
+start_thread(KprThread *thread)
+{
+	sigset_t	all;
+	sigset_t	saved;
+	int			result;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	result = pthread_create(&thread->thread, NULL, run_body, thread);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return result;
+}
+
 static void
 stop_group_at_exit(int code, Datum arg)
 {
-	stop_group();
+	stop_group(false);
 }
 
 int64
@@ -99,7 +126,9 @@ kpr_thread_group_run(KprThreadGroup *group)
 
 			thread->group = group;
 			thread->client = kpr_kafka_new_client();
-			if (pthread_create(&thread->thread, NULL, run_body, thread) != 0)
+			/* pthread_create returns its error; %m prints errno */
+			errno = start_thread(thread);
+			if (errno != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 						 errmsg("could not start a thread for Kafka requests: %m")));
@@ -112,9 +141,12 @@ kpr_thread_group_run(KprThreadGroup *group)
 			pg_usleep(1000L);
 		}
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		stop_group();
+		/* a worker ends on any error: its exit takes the clients */
+		stop_group(false);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	stop_group(true);
 }
