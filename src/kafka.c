@@ -13,7 +13,8 @@
  *	  record what happened; they never ereport;
  *	- every librdkafka object is held by the session and released on every
  *	  exit path, queues before the client (a live queue makes
- *	  rd_kafka_destroy() wait forever);
+ *	  rd_kafka_destroy() wait forever); after an error or a cancel the
+ *	  client itself is left to the worker's exit (see release_session);
  *	- text that comes from librdkafka passes through kpr_kafka_redact() before
  *	  it reaches any message, so no credential can leak into one.
  */
