@@ -228,43 +228,59 @@ observed AS (
     ) t
     WHERE i.missing_since IS NULL
 ),
+-- Each figure below is computed once per topic.  The planner flattens a plain
+-- subquery and copies its expressions into every place that names them (the
+-- reason names the rounded count a dozen times, through action and
+-- decided_by, and an expression argument keeps kpr.format_bytes_per_sec from
+-- being inlined); a lateral subquery with OFFSET 0 stays a subquery, so its
+-- columns are values.  bench/view.sh measures the difference.
 sized AS (
-    SELECT o.*,
-           coalesce(o.peak_in > 0, false) AS has_traffic,
-           o.peak_in * o.throughput_factor::numeric AS required,
-           ceil(o.peak_in * o.throughput_factor::numeric
-                / o.partition_throughput_bytes_per_sec::numeric)::bigint AS by_throughput,
-           o.partition_skew >= o.hot_partition_skew AS hot_partition,
-           -- the busiest partition's share of the peak, with the same headroom
-           o.peak_in * o.busiest_partition_share::numeric * o.throughput_factor::numeric
-               AS busiest_required
+    SELECT o.*, n.*
     FROM observed o
-),
-floored AS (
-    SELECT s.*, greatest(s.by_throughput, s.min_partitions) AS at_least_min
-    FROM sized s
+    CROSS JOIN LATERAL (
+        SELECT coalesce(o.peak_in > 0, false) AS has_traffic,
+               o.peak_in * o.throughput_factor::numeric AS required,
+               ceil(o.peak_in * o.throughput_factor::numeric
+                    / o.partition_throughput_bytes_per_sec::numeric)::bigint AS by_throughput,
+               o.partition_skew >= o.hot_partition_skew AS hot_partition,
+               -- the busiest partition's share of the peak, with the same headroom
+               o.peak_in * o.busiest_partition_share::numeric * o.throughput_factor::numeric
+                   AS busiest_required,
+               o.partition_throughput_bytes_per_sec::numeric AS partition_throughput
+        OFFSET 0
+    ) n
 ),
 rounded AS (
-    SELECT f.*,
-           CASE WHEN f.round_to_broker_multiple AND f.broker_count IS NOT NULL
-                THEN ceil(f.at_least_min::numeric / f.broker_count)::bigint * f.broker_count
-                ELSE f.at_least_min
-           END AS rounded
-    FROM floored f
+    SELECT s.*, r.*
+    FROM sized s
+    CROSS JOIN LATERAL (
+        SELECT greatest(s.by_throughput, s.min_partitions) AS at_least_min,
+               CASE WHEN s.round_to_broker_multiple AND s.broker_count IS NOT NULL
+                    THEN ceil(greatest(s.by_throughput, s.min_partitions)::numeric
+                              / s.broker_count)::bigint * s.broker_count
+                    ELSE greatest(s.by_throughput, s.min_partitions)
+               END AS rounded
+        OFFSET 0
+    ) r
 ),
 decided AS (
-    SELECT r.*,
-           CASE WHEN NOT r.has_traffic THEN 'no_data'
-                WHEN r.rounded > r.partition_count THEN 'increase'
-                WHEN r.rounded < r.partition_count THEN 'over_provisioned'
-                ELSE 'keep'
-           END AS action,
-           CASE WHEN NOT r.has_traffic THEN NULL
-                WHEN r.rounded > r.at_least_min THEN 'broker_multiple'
-                WHEN r.at_least_min > r.by_throughput THEN 'min_partitions'
-                ELSE 'throughput'
-           END AS decided_by
+    SELECT r.*, d.*
     FROM rounded r
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN NOT r.has_traffic THEN 'no_data'
+                    WHEN r.rounded > r.partition_count THEN 'increase'
+                    WHEN r.rounded < r.partition_count THEN 'over_provisioned'
+                    ELSE 'keep'
+               END AS action,
+               CASE WHEN NOT r.has_traffic THEN NULL
+                    WHEN r.rounded > r.at_least_min THEN 'broker_multiple'
+                    WHEN r.at_least_min > r.by_throughput THEN 'min_partitions'
+                    ELSE 'throughput'
+               END AS decided_by,
+               r.hot_partition AND r.busiest_required > r.partition_throughput
+                   AS busiest_needs_more
+        OFFSET 0
+    ) d
 ),
 capped AS (
     -- partition replicas per broker if every topic of the server took its
@@ -329,7 +345,7 @@ SELECT c.server,
                    THEN format('; partition %s carries %s%% of the bytes, %s times the mean (hot: skew at or above %s)',
                                c.busiest_partition, round((100 * c.busiest_partition_share)::numeric, 1),
                                round(c.partition_skew::numeric, 2), c.hot_partition_skew)
-                        || CASE WHEN c.busiest_required > c.partition_throughput_bytes_per_sec::numeric
+                        || CASE WHEN c.busiest_needs_more
                                 THEN format(', and alone needs %s, more than one partition''s %s: %s',
                                             kpr.format_bytes_per_sec(c.busiest_required),
                                             kpr.format_bytes_per_sec(c.partition_throughput_bytes_per_sec),
@@ -349,8 +365,7 @@ SELECT c.server,
                             c.server, ceil(c.replicas_per_broker_after), c.broker_count,
                             c.max_partitions_per_broker)
            END,
-           CASE WHEN c.has_traffic AND c.hot_partition
-                     AND c.busiest_required > c.partition_throughput_bytes_per_sec::numeric
+           CASE WHEN c.has_traffic AND c.busiest_needs_more
                 THEN format('hot partition %s needs %s alone, more than one partition''s %s: %s',
                             c.busiest_partition, kpr.format_bytes_per_sec(c.busiest_required),
                             kpr.format_bytes_per_sec(c.partition_throughput_bytes_per_sec),
