@@ -399,8 +399,9 @@ kpr_kafka_metadata(void)
 
 /* --- topics ------------------------------------------------------------- */
 
-static int
-compare_topics(const void *a, const void *b)
+/* qsort: metadata topics by name */
+int
+kpr_kafka_compare_topics(const void *a, const void *b)
 {
 	return strcmp((*(const rd_kafka_metadata_topic_t *const *) a)->topic,
 				  (*(const rd_kafka_metadata_topic_t *const *) b)->topic);
@@ -434,8 +435,29 @@ kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata, int *count)
 		if (kpr_topic_selected(kpr_session.request, topic->topic))
 			selected[(*count)++] = topic;
 	}
-	qsort(selected, *count, sizeof(*selected), compare_topics);
+	qsort(selected, *count, sizeof(*selected), kpr_kafka_compare_topics);
 	return selected;
+}
+
+/*
+ * The next event of the session's queue (an admin request's result), or NULL
+ * if none came before the deadline.  Waits in slices of KPR_POLL_MS, serving
+ * the client's callbacks and checking for interrupts between them.  The
+ * caller destroys the event.
+ */
+rd_kafka_event_t *
+kpr_kafka_wait_event(TimestampTz deadline)
+{
+	for (;;)
+	{
+		rd_kafka_event_t *event = rd_kafka_queue_poll(kpr_session.queue, KPR_POLL_MS);
+
+		if (event != NULL)
+			return event;
+		kpr_kafka_poll();
+		if (GetCurrentTimestamp() >= deadline)
+			return NULL;
+	}
 }
 
 static bool
@@ -493,19 +515,10 @@ kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count)
 		rd_kafka_ConfigResource_destroy_array(resources, batch_count);
 		rd_kafka_AdminOptions_destroy(options);
 
-		while (event == NULL)
-		{
-			event = rd_kafka_queue_poll(kpr_session.queue, KPR_POLL_MS);
-			if (event != NULL)
-				break;
-			kpr_kafka_poll();
-			if (GetCurrentTimestamp() >= deadline)
-			{
-				problem = pstrdup("no answer before kpr.kafka_timeout");
-				break;
-			}
-		}
-		if (event != NULL)
+		event = kpr_kafka_wait_event(deadline);
+		if (event == NULL)
+			problem = pstrdup("no answer before kpr.kafka_timeout");
+		else
 		{
 			const rd_kafka_DescribeConfigs_result_t *result =
 				rd_kafka_event_DescribeConfigs_result(event);

@@ -53,6 +53,7 @@ extern void kpr_kafka_close(void);
 extern void kpr_kafka_poll(void);
 extern void kpr_kafka_raise_connection_error(void) pg_attribute_noreturn();
 extern TimestampTz kpr_kafka_deadline(void);
+extern rd_kafka_event_t *kpr_kafka_wait_event(TimestampTz deadline);
 extern const rd_kafka_metadata_t *kpr_kafka_metadata(void);
 extern const rd_kafka_metadata_topic_t **kpr_kafka_selected_topics(const rd_kafka_metadata_t *metadata,
 																	int *count);
@@ -60,6 +61,7 @@ extern char *kpr_kafka_redact(const char *text);
 extern const char *kpr_kafka_option(const char *name);
 extern const char *kpr_kafka_argument(const char *name);
 extern int	kpr_kafka_compare_name_to_topic(const void *name, const void *topic);
+extern int	kpr_kafka_compare_topics(const void *a, const void *b);
 extern KprTopicConfig *kpr_kafka_topic_configs(const rd_kafka_metadata_topic_t **topics, int count);
 
 extern rd_kafka_t *kpr_kafka_new_client(void);
