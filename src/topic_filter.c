@@ -12,12 +12,14 @@
 #include "topic_filter.h"
 
 /*
- * Comma-separated patterns over topic names: Kafka's topic characters plus
- * the wildcards '*' (any run) and '?' (one).  Also checks the topic_filter
- * argument of the kpr functions, hence "what" in the messages.
+ * Comma-separated patterns over names, with the wildcards '*' (any run) and
+ * '?' (one).  Topic patterns hold only Kafka's topic characters; group ids
+ * may hold nearly anything, so group patterns refuse only what fnmatch would
+ * read as more than a plain glob ('[' and '\\').  "what" names the option or
+ * argument in the messages.
  */
-void
-kpr_check_topic_patterns(const char *what, const char *value, int sqlstate)
+static void
+check_patterns(const char *what, const char *value, int sqlstate, bool topic_names)
 {
 	const char *start = value;
 
@@ -31,21 +33,40 @@ kpr_check_topic_patterns(const char *what, const char *value, int sqlstate)
 			if (isspace((unsigned char) *c))
 				continue;
 			blank = false;
-			if (!isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
+			if (topic_names && !isalnum((unsigned char) *c) && strchr("._-*?", *c) == NULL)
 				ereport(ERROR,
 						(errcode(sqlstate),
 						 errmsg("invalid character \"%c\" in %s", *c, what),
 						 errdetail("Topic names consist of letters, digits, '.', '_' and '-'; patterns may add the wildcards '*' and '?'.")));
+			if (!topic_names && (*c == '[' || *c == '\\'))
+				ereport(ERROR,
+						(errcode(sqlstate),
+						 errmsg("invalid character \"%c\" in %s", *c, what),
+						 errdetail("Patterns are plain globs: '*' matches any run of characters and '?' one; ',' separates patterns.")));
 		}
 		if (blank)
 			ereport(ERROR,
 					(errcode(sqlstate),
 					 errmsg("%s contains an empty pattern", what),
-					 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.")));
+					 topic_names ?
+					 errhint("Give a comma-separated list of topic name patterns, for example 'orders.*,payments'.") :
+					 errhint("Give a comma-separated list of group id patterns, for example 'billing-*,audit'.")));
 		if (start[length] == '\0')
 			break;
 		start += length + 1;
 	}
+}
+
+void
+kpr_check_topic_patterns(const char *what, const char *value, int sqlstate)
+{
+	check_patterns(what, value, sqlstate, true);
+}
+
+void
+kpr_check_group_patterns(const char *what, const char *value, int sqlstate)
+{
+	check_patterns(what, value, sqlstate, false);
 }
 
 bool

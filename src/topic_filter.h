@@ -11,7 +11,10 @@
 /* Check a pattern list; "what" names it in the messages ("option ..."). */
 extern void kpr_check_topic_patterns(const char *what, const char *value, int sqlstate);
 
-/* True when a topic name matches one of the comma-separated patterns. */
+/* The same for group_filter: group ids, a wider alphabet. */
+extern void kpr_check_group_patterns(const char *what, const char *value, int sqlstate);
+
+/* True when a name matches one of the comma-separated patterns. */
 extern bool kpr_topic_matches(const char *patterns, const char *topic);
 
 /*
