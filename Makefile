@@ -10,14 +10,15 @@
 EXTENSION = kafka_partition_recommender
 MODULE_big = kafka_partition_recommender
 OBJS = src/kpr.o src/options.o src/topic_filter.o src/functions.o src/tasks.o src/worker.o \
-	src/kafka.o src/kafka_threads.o src/kafka_offsets.o src/kafka_ranges.o src/list_topics.o src/cluster_info.o src/sample.o src/sample_plan.o src/sample_estimate.o src/sample_order.o \
+	src/kafka.o src/kafka_threads.o src/kafka_offsets.o src/kafka_ranges.o src/list_topics.o src/consumer_groups.o src/cluster_info.o src/sample.o src/sample_plan.o src/sample_estimate.o src/sample_order.o \
 	src/fetch_metrics.o src/fetch_partition_metrics.o src/partition_traffic.o src/metrics_prometheus_partitions.o \
 	src/metrics.o src/http.o src/confluent_response.o src/metrics_confluent.o \
 	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
 	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql \
 	sql/kafka_partition_recommender--0.1.1--0.1.2.sql sql/kafka_partition_recommender--0.1.2--0.1.3.sql \
-	sql/kafka_partition_recommender--0.1.3--0.1.4.sql sql/kafka_partition_recommender--0.1.4--0.1.5.sql
+	sql/kafka_partition_recommender--0.1.3--0.1.4.sql sql/kafka_partition_recommender--0.1.4--0.1.5.sql \
+	sql/kafka_partition_recommender--0.1.5--0.1.6.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
 REGRESS = install helpers secrets_watch fdw_validator model settings privileges \
@@ -26,7 +27,7 @@ REGRESS = install helpers secrets_watch fdw_validator model settings privileges 
 	secrets upgrade workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker
-INTEGRATION = integration_broker integration_prometheus
+INTEGRATION = integration_broker integration_prometheus integration_consumer_groups
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
 

@@ -104,19 +104,21 @@ confluent_state="$fixtures/confluent"
 prometheus_state="$fixtures/prometheus"
 broker_state="$fixtures/broker"
 live_prometheus_state="$fixtures/live-prometheus"
+groups_state="$fixtures/consumer-groups"
 # the instrumented build, the servers' environment, the sanitizers' reports
 sanitizer=$(mktemp -d /tmp/kpr-sanitizer.XXXXXX)
 
 # Stops every peer and removes its state, so that the next start is fresh.
 stop_fixtures() {
 	test/fixtures/prometheus/prometheus.sh stop "$live_prometheus_state"
+	test/fixtures/consumer_groups/groups.sh stop "$groups_state"
 	test/fixtures/kafka_broker/broker.sh stop "$broker_state"
 	test/fixtures/prometheus/prometheus.sh stop "$prometheus_state"
 	test/fixtures/confluent_metrics/stub.sh stop "$confluent_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$spare_kafka_state"
 	test/fixtures/kafka_mock/mock-cluster.sh stop "$kafka_state"
 	rm -rf "$kafka_state" "$spare_kafka_state" "$confluent_state" "$prometheus_state" \
-		"$broker_state" "$live_prometheus_state"
+		"$broker_state" "$live_prometheus_state" "$groups_state"
 }
 trap 'status=$?; stop_fixtures; rm -rf "$fixtures" "$sanitizer"; print_summary $status' EXIT
 
@@ -198,6 +200,11 @@ start_integration_fixtures() {
 	export KPR_BROKER_BOOTSTRAP KPR_BROKER_SASL_BOOTSTRAP KPR_BROKER_METRICS_URL \
 		KPR_BROKER_STATE="$broker_state"
 	echo "test.sh: Kafka broker at $KPR_BROKER_BOOTSTRAP (SASL $KPR_BROKER_SASL_BOOTSTRAP)"
+
+	test/fixtures/consumer_groups/groups.sh start "$groups_state" "$KPR_BROKER_BOOTSTRAP" ||
+		{ echo "test.sh: the consumer groups on the broker could not be made" >&2; exit 1; }
+	export KPR_GROUPS_STATE="$groups_state"
+	echo "test.sh: consumer groups on the broker: $(cut -d, -f1 "$groups_state/expected_groups.csv" | sort -u | tr '\n' ' ')"
 
 	KPR_LIVE_PROMETHEUS_URL=$(test/fixtures/prometheus/prometheus.sh start "$live_prometheus_state" \
 		--scrape "$KPR_BROKER_METRICS_URL" --scrape-interval 2s) ||

@@ -27,6 +27,7 @@ PG_FUNCTION_INFO_V1(kpr_sample_topics);
 PG_FUNCTION_INFO_V1(kpr_fetch_metrics);
 PG_FUNCTION_INFO_V1(kpr_fetch_partition_metrics);
 PG_FUNCTION_INFO_V1(kpr_cluster_info);
+PG_FUNCTION_INFO_V1(kpr_list_consumer_groups);
 
 /* days the Confluent Metrics API keeps: today and the 6 complete days before */
 #define CONFLUENT_RETENTION_DAYS	7
@@ -80,6 +81,25 @@ Datum
 kpr_cluster_info(PG_FUNCTION_ARGS)
 {
 	kpr_run_in_worker(fcinfo, new_request("cluster_info", fcinfo));
+	return (Datum) 0;
+}
+
+/*
+ * kpr.list_consumer_groups(server name, group_filter text)
+ */
+Datum
+kpr_list_consumer_groups(PG_FUNCTION_ARGS)
+{
+	KprRequest *request = new_request("list_consumer_groups", fcinfo);
+
+	if (!PG_ARGISNULL(1))
+	{
+		char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+		kpr_check_group_patterns("argument group_filter", filter, ERRCODE_INVALID_PARAMETER_VALUE);
+		kpr_request_add_argument(request, "group_filter", filter);
+	}
+	kpr_run_in_worker(fcinfo, request);
 	return (Datum) 0;
 }
 

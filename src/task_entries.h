@@ -14,6 +14,7 @@ extern PGDLLEXPORT void kpr_task_cluster_info(const KprRequest *request);	/* clu
 extern PGDLLEXPORT void kpr_task_sample_topics(const KprRequest *request);	/* sample.c */
 extern PGDLLEXPORT void kpr_task_fetch_metrics(const KprRequest *request);	/* fetch_metrics.c */
 extern PGDLLEXPORT void kpr_task_fetch_partition_metrics(const KprRequest *request);	/* fetch_partition_metrics.c */
+extern PGDLLEXPORT void kpr_task_list_consumer_groups(const KprRequest *request);	/* consumer_groups.c */
 extern PGDLLEXPORT void kpr_task_record_run(const KprRequest *request);	/* run_log.c */
 
 #endif							/* KPR_TASK_ENTRIES_H */

@@ -31,6 +31,7 @@ static const KprTaskEntry tasks[] = {
 	KPR_TASK("sample_topics", kpr_task_sample_topics),
 	KPR_TASK("fetch_metrics", kpr_task_fetch_metrics),
 	KPR_TASK("fetch_partition_metrics", kpr_task_fetch_partition_metrics),
+	KPR_TASK("list_consumer_groups", kpr_task_list_consumer_groups),
 	KPR_TASK("recording a collect run", kpr_task_record_run),
 };
 

@@ -38,6 +38,14 @@ SELECT * FROM kpr.list_topics(NULL);
 SELECT count(*) AS topics, sum(partition_count) AS partitions
 FROM kpr.list_topics('mock', include_internal => true);
 
+-- Consumer groups: librdkafka's mock cluster answers neither ListGroups nor
+-- DescribeGroups: a clear error, not a crash or
+-- an empty answer.  Real groups are listed in integration_consumer_groups.
+SELECT * FROM kpr.list_consumer_groups('mock');
+SELECT * FROM kpr.list_consumer_groups('mock', 'billing-*, ,audit');
+SELECT * FROM kpr.list_consumer_groups('mock', 'billing-[0-9]');
+SELECT * FROM kpr.list_consumer_groups(NULL);
+
 SET client_min_messages = warning;
 DROP SERVER mock CASCADE;
 RESET client_min_messages;
