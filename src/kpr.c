@@ -27,6 +27,7 @@ int			kpr_sample_slice_partitions = 1000;
 int			kpr_sample_full_read_records = 0;
 double		kpr_out_of_order_threshold = 0.001;
 int			kpr_partition_detail_days = 90;
+int			kpr_consumer_group_sample_days = 14;
 
 static const struct config_enum_entry offset_search_options[] = {
 	{"auto", KPR_OFFSET_SEARCH_AUTO, false},
@@ -108,6 +109,15 @@ _PG_init(void)
 							"Older rows are deleted by the next collect of their server; topic-level history (kpr.consumption_daily) is never pruned.  0 keeps none.",
 							&kpr_partition_detail_days,
 							90, 0, 36600,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	/* read by kpr.collect_consumer_groups (SQL), which prunes by it */
+	DefineCustomIntVariable("kpr.consumer_group_sample_days",
+							"How many days of consumer group samples kpr.collect_consumer_groups keeps in kpr.consumer_group_samples.",
+							"Older samples of the server are deleted by its next sample; the daily roll-up (kpr.consumer_group_daily) is never pruned.",
+							&kpr_consumer_group_sample_days,
+							14, 1, 36600,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

@@ -16,6 +16,7 @@ extern int	kpr_sample_slice_partitions;
 extern int	kpr_sample_full_read_records;
 extern double kpr_out_of_order_threshold;
 extern int	kpr_partition_detail_days;
+extern int	kpr_consumer_group_sample_days;
 
 typedef enum KprOffsetSearch
 {

@@ -63,5 +63,91 @@ SELECT count(*) AS none FROM kpr.list_consumer_groups('broker', 'no-such-group-*
 -- the whole cluster: the fixture's groups and none else
 SELECT count(DISTINCT group_id) AS groups FROM kpr.list_consumer_groups('broker');
 
+-- Sampling into history.  A group of 4 members on a topic of 4 partitions,
+-- each member reading 50 records a second from the start of 40,000 records
+-- of 100 bytes (the start committed before it is in place), and committing
+-- every 100 ms: behind from its start (as a consumer restarted after an
+-- outage is), never running out of records while the test samples it, at
+-- 4 x 50 = 200 records a second.  The test samples until the group has read
+-- 4,000 records past its first sample (20 s at its rate), bounded by 120 s.
+\! printf 'topic cg_backlog 4 1\nday cg_backlog -1 40000 0 100 100 0\n' > "$KPR_GROUPS_STATE/backlog.spec"
+\! test/fixtures/kafka_mock/kpr_mock_cluster --spec "$KPR_GROUPS_STATE/backlog.spec" --bootstrap-servers "$KPR_BROKER_BOOTSTRAP" --state-dir "$KPR_GROUPS_STATE/backlog" >"$KPR_GROUPS_STATE/backlog.log" 2>&1 && echo "cg_backlog loaded"
+\! test/fixtures/consumer_groups/groups.sh throttled "$KPR_GROUPS_STATE" "$KPR_BROKER_BOOTSTRAP" kpr-cg-throttled cg_backlog 4 50 && echo "kpr-cg-throttled in place"
+
+-- the topic's average record size comes from a collect of it
+ALTER SERVER broker OPTIONS (ADD topic_filter 'cg_backlog');
+SET client_min_messages = warning;
+SELECT kpr.collect('broker') IS NOT NULL AS collected;
+RESET client_min_messages;
+SELECT topic, sum(records_in) AS records_in, sum(bytes_in) AS bytes_in
+FROM kpr.consumption_daily WHERE topic = 'cg_backlog' GROUP BY topic;
+
+DO $wait$
+DECLARE
+    deadline  timestamptz := clock_timestamp() + interval '120 seconds';
+    committed bigint;
+    start     bigint;
+BEGIN
+    LOOP
+        PERFORM kpr.collect_consumer_groups('broker');
+        SELECT s.committed_offsets INTO committed
+        FROM kpr.consumer_group_samples s
+        WHERE s.group_id = 'kpr-cg-throttled' AND s.partitions_committed = 4
+        ORDER BY s.sampled_at DESC LIMIT 1;
+        start := coalesce(start, committed);
+        EXIT WHEN committed >= start + 4000;
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'kpr-cg-throttled did not read 4,000 records on all 4 partitions within 120 s (committed: %, from %)',
+                            committed, start;
+        END IF;
+        PERFORM pg_sleep(0.5);
+    END LOOP;
+END
+$wait$;
+
+-- Its day: every interval with all 4 partitions committed was backlogged,
+-- and the rate it read at is the one it was held to, within 10%.  Its bytes
+-- go through the topic's average record size (100 bytes).
+SELECT group_id, topic, max_members, max_members_on_topic, topic_partitions,
+       samples > 2 AS sampled_often, minutes_backlogged > 0 AS backlogged,
+       records_backlogged = records_consumed AS every_read_backlogged,
+       abs(backlogged_records_per_sec / 200 - 1) < 0.10 AS within_10_percent,
+       avg_record_bytes,
+       abs(backlogged_bytes_per_sec / (200 * 100) - 1) < 0.10 AS bytes_within_10_percent
+FROM kpr.consumer_group_days
+WHERE group_id = 'kpr-cg-throttled';
+
+-- The other groups: caught up or idle, never backlogged; the simple group
+-- lags but reads nothing.
+SELECT group_id, topic, max_members, last_lag = max_lag AS lag_steady,
+       records_consumed, minutes_backlogged, backlogged_records_per_sec
+FROM kpr.consumer_group_days
+WHERE group_id <> 'kpr-cg-throttled'
+ORDER BY group_id, topic;
+
+-- A sample is one row per group and topic; the day sums them.
+SELECT count(DISTINCT sampled_at) > 2 AS several_samples,
+       count(*) FILTER (WHERE group_id = 'kpr-cg-throttled') =
+           count(DISTINCT sampled_at) FILTER (WHERE group_id = 'kpr-cg-throttled') AS one_row_each
+FROM kpr.consumer_group_samples;
+SELECT bool_and(d.samples = s.samples) AS days_count_every_sample
+FROM kpr.consumer_group_daily d
+JOIN (SELECT group_id, topic, count(*) AS samples FROM kpr.consumer_group_samples GROUP BY 1, 2) s
+     USING (group_id, topic);
+
+-- Samples older than kpr.consumer_group_sample_days go; the days stay.
+WITH moved AS (UPDATE kpr.consumer_group_samples SET sampled_at = sampled_at - interval '3 days'
+               RETURNING 1)
+SELECT count(*) > 0 AS samples_made_old FROM moved;
+SET kpr.consumer_group_sample_days = 2;
+SELECT kpr.collect_consumer_groups('broker') AS rows_sampled;
+SELECT count(*) FILTER (WHERE sampled_at < now() - interval '2 days') AS old_samples_left,
+       count(*) AS samples_left
+FROM kpr.consumer_group_samples;
+RESET kpr.consumer_group_sample_days;
+SELECT count(*) > 0 AS days_kept FROM kpr.consumer_group_daily;
+
+SELECT kpr.collect_consumer_groups(NULL);
+
 DROP SERVER broker CASCADE;
 DROP EXTENSION kafka_partition_recommender;
