@@ -32,6 +32,14 @@
 /* ListConsumerGroupOffsets calls waiting for their answer at once */
 #define OFFSET_FETCHES_IN_FLIGHT	16
 
+/* What a call asked, for its DEBUG1 line (the benchmark reads it). */
+static struct
+{
+	int			describe_calls;
+	int			offset_calls;
+	int			log_end_partitions;
+}			asked_for;
+
 /* One partition a group holds an offset for, or has assigned to a member. */
 typedef struct GroupPartition
 {
@@ -56,6 +64,7 @@ typedef struct ConsumerGroup
 } ConsumerGroup;
 
 static int compare_partitions(const void *a, const void *b);
+static int compare_partition_pointers(const void *a, const void *b);
 
 static const char *
 state_name(rd_kafka_consumer_group_state_t state)
@@ -218,6 +227,7 @@ describe_groups(ConsumerGroup *groups, int count)
 			ids[i] = groups[first + i].group_id;
 		options = admin_options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
 		rd_kafka_DescribeConsumerGroups(kpr_session.client, ids, batch, options, kpr_session.queue);
+		asked_for.describe_calls++;
 		rd_kafka_AdminOptions_destroy(options);
 		event = wait_result(kpr_kafka_deadline());
 		result = rd_kafka_event_DescribeConsumerGroups_result(event);
@@ -339,6 +349,7 @@ fetch_committed_offsets(ConsumerGroup *groups, int count)
 											  kpr_session.queue);
 			rd_kafka_AdminOptions_destroy(options);
 			rd_kafka_ListConsumerGroupOffsets_destroy(request);
+			asked_for.offset_calls++;
 			in_flight++;
 		}
 		if (in_flight > 0)
@@ -367,54 +378,69 @@ partition_exists(const rd_kafka_metadata_topic_t *topic, int32 partition)
 	return topic != NULL && partition >= 0 && partition < topic->partition_cnt;
 }
 
-/* The log end of every partition the cluster has and a group committed to. */
+/*
+ * The log end of every partition the cluster has and a group committed to:
+ * each partition asked once, however many groups hold an offset for it (a
+ * ListOffsets request may name a partition only once).
+ */
 static void
 fetch_log_ends(ConsumerGroup *groups, int count,
 			   const rd_kafka_metadata_topic_t **topics, int topic_count)
 {
-	int			asked = 0;
 	int			space = 0;
+	int			entries = 0;
+	int			asked = 0;
+	GroupPartition **owners;
 	const char **names;
 	int32	   *ids;
 	int64	   *timestamps;
 	int64	   *offsets;
 	rd_kafka_resp_err_t *errors;
-	GroupPartition **owners;
 
 	for (int g = 0; g < count; g++)
 		space += groups[g].partition_count;
-	names = palloc(sizeof(char *) * Max(space, 1));
-	ids = palloc(sizeof(int32) * Max(space, 1));
-	timestamps = palloc(sizeof(int64) * Max(space, 1));
 	owners = palloc(sizeof(GroupPartition *) * Max(space, 1));
 	for (int g = 0; g < count; g++)
 		for (int e = 0; e < groups[g].partition_count; e++)
 		{
 			GroupPartition *entry = &groups[g].partitions[e];
 
-			if (entry->committed < 0 ||
-				!partition_exists(find_topic(topics, topic_count, entry->topic), entry->partition))
-				continue;
-			names[asked] = entry->topic;
-			ids[asked] = entry->partition;
+			if (entry->committed >= 0 &&
+				partition_exists(find_topic(topics, topic_count, entry->topic), entry->partition))
+				owners[entries++] = entry;
+		}
+	qsort(owners, entries, sizeof(GroupPartition *), compare_partition_pointers);
+
+	names = palloc(sizeof(char *) * Max(entries, 1));
+	ids = palloc(sizeof(int32) * Max(entries, 1));
+	timestamps = palloc(sizeof(int64) * Max(entries, 1));
+	for (int i = 0; i < entries; i++)
+		if (i == 0 || compare_partitions(owners[i - 1], owners[i]) != 0)
+		{
+			names[asked] = owners[i]->topic;
+			ids[asked] = owners[i]->partition;
 			timestamps[asked] = RD_KAFKA_OFFSET_END;
-			owners[asked] = entry;
 			asked++;
 		}
+	asked_for.log_end_partitions = asked;
 	if (asked == 0)
 		return;
 	offsets = palloc(sizeof(int64) * asked);
 	errors = palloc(sizeof(rd_kafka_resp_err_t) * asked);
 	kpr_kafka_offsets_for_times(1, asked, names, ids, timestamps, offsets, errors);
 	for (int i = 0; i < asked; i++)
-	{
 		if (errors[i] != RD_KAFKA_RESP_ERR_NO_ERROR)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the Kafka cluster of server \"%s\" did not give the log-end offset of partition %d of topic \"%s\"",
 							kpr_session.request->server_name, ids[i], names[i]),
 					 errdetail("librdkafka: %s", rd_kafka_err2str(errors[i]))));
-		owners[i]->log_end = offsets[i];
+	/* owners and the asked partitions are in the same order */
+	for (int i = 0, a = -1; i < entries; i++)
+	{
+		if (i == 0 || compare_partitions(owners[i - 1], owners[i]) != 0)
+			a++;
+		owners[i]->log_end = offsets[a];
 	}
 }
 
@@ -428,6 +454,12 @@ compare_partitions(const void *a, const void *b)
 	if (by_topic != 0)
 		return by_topic;
 	return (left->partition > right->partition) - (left->partition < right->partition);
+}
+
+static int
+compare_partition_pointers(const void *a, const void *b)
+{
+	return compare_partitions(*(GroupPartition *const *) a, *(GroupPartition *const *) b);
 }
 
 static char *
@@ -567,6 +599,8 @@ kpr_task_list_consumer_groups(const KprRequest *request)
 	for (int g = 0; g < group_count; g++)
 		if (groups[g].described)
 			send_group_rows(&groups[g], topics, topic_count);
-	elog(DEBUG1, "list_consumer_groups on server %s: %d group(s)", request->server_name, group_count);
+	elog(DEBUG1, "list_consumer_groups on server %s: %d group(s), %d DescribeConsumerGroups call(s), %d ListConsumerGroupOffsets call(s), log ends of %d partition(s)",
+		 request->server_name, group_count, asked_for.describe_calls, asked_for.offset_calls,
+		 asked_for.log_end_partitions);
 	kpr_kafka_close();
 }
