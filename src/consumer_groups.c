@@ -271,8 +271,9 @@ describe_groups(ConsumerGroup *groups, int count)
 								  assigned->elems[p].partition)->member = m;
 			}
 			/* for the committed offsets to find their assigned partition */
-			qsort(group->partitions, group->partition_count, sizeof(GroupPartition),
-				  compare_partitions);
+			if (group->partition_count > 0)
+				qsort(group->partitions, group->partition_count, sizeof(GroupPartition),
+					  compare_partitions);
 			group->sorted_count = group->partition_count;
 		}
 		rd_kafka_event_destroy(event);
@@ -316,8 +317,10 @@ take_offsets(ConsumerGroup *groups, int count, rd_kafka_event_t *event)
 
 			if (offset->offset < 0)
 				continue;		/* nothing committed for it */
-			entry = bsearch(&key, group->partitions, group->sorted_count,
-							sizeof(GroupPartition), compare_partitions);
+			/* (no assignment: partitions is NULL, which bsearch may not take) */
+			entry = group->sorted_count == 0 ? NULL :
+				bsearch(&key, group->partitions, group->sorted_count,
+						sizeof(GroupPartition), compare_partitions);
 			if (entry == NULL)
 				entry = add_partition(group, offset->topic, offset->partition);
 			entry->committed = offset->offset;
