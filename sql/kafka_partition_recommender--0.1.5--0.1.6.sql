@@ -265,3 +265,397 @@ $sample$;
 
 COMMENT ON FUNCTION kpr.collect_consumer_groups(name) IS 'One sample of a server''s consumer groups into kpr.consumer_group_samples, and the interval since each group''s previous sample into kpr.consumer_group_daily; prunes samples older than kpr.consumer_group_sample_days. Returns the (group, topic) rows sampled. Schedule it with pg_cron every minute.';
 REVOKE ALL ON FUNCTION kpr.collect_consumer_groups(name) FROM PUBLIC;
+
+-- The model uses the consumer groups (issue 17, third part): a measured
+-- per-partition throughput where a group reading one partition per member
+-- was backlogged long enough, the groups that read a topic, and the action
+-- add_consumers for a group that fell behind with fewer members than
+-- partitions.
+ALTER TABLE kpr.settings
+    ADD COLUMN consumer_throughput text
+        CHECK (consumer_throughput IN ('auto', 'measured', 'assumed')),
+    ADD COLUMN min_backlogged_minutes double precision CHECK (min_backlogged_minutes >= 0),
+    ADD COLUMN consumer_group_include text,
+    ADD COLUMN consumer_group_exclude text;
+COMMENT ON COLUMN kpr.settings.consumer_throughput IS 'Which per-partition throughput the model divides by: auto (default) the measured one where a group reading one partition per member was backlogged at least min_backlogged_minutes in the window, else partition_throughput_bytes_per_sec; measured: the measured one whenever there is any; assumed: always partition_throughput_bytes_per_sec.';
+COMMENT ON COLUMN kpr.settings.min_backlogged_minutes IS 'Minutes a group must have been backlogged (reading as fast as it can) in the window before its rate replaces the assumed throughput, and before a group behind counts as needing consumers or partitions (default 30).';
+COMMENT ON COLUMN kpr.settings.consumer_group_include IS 'Comma-separated globs (* and ?) over group ids: only these groups count for the model; NULL: every group.';
+COMMENT ON COLUMN kpr.settings.consumer_group_exclude IS 'Comma-separated globs over group ids that never count for the model (test and tooling groups); NULL: none.';
+
+CREATE FUNCTION kpr._glob_like(pattern text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN replace(replace(replace(replace(replace(btrim(pattern), '\', '\\'), '%', '\%'), '_', '\_'),
+                       '*', '%'), '?', '_');
+COMMENT ON FUNCTION kpr._glob_like(text) IS 'A glob (* and ?) as a LIKE pattern, white space around it dropped.';
+GRANT EXECUTE ON FUNCTION kpr._glob_like(text) TO PUBLIC;
+
+-- Is a group counted, by the include and exclude globs ('*' any run, '?'
+-- one character; LIKE's own characters are matched literally)?
+CREATE FUNCTION kpr._group_selected(group_id text, include text, exclude text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (include IS NULL
+        OR EXISTS (SELECT FROM unnest(string_to_array(include, ',')) p
+                   WHERE group_id LIKE kpr._glob_like(p)))
+   AND NOT EXISTS (SELECT FROM unnest(string_to_array(exclude, ',')) p
+                   WHERE group_id LIKE kpr._glob_like(p));
+COMMENT ON FUNCTION kpr._group_selected(text, text, text) IS 'Whether a consumer group counts for the model, by the consumer_group_include and consumer_group_exclude globs.';
+GRANT EXECUTE ON FUNCTION kpr._group_selected(text, text, text) TO PUBLIC;
+
+CREATE OR REPLACE VIEW kpr.effective_settings AS
+SELECT i.server,
+       i.topic,
+       coalesce(t.throughput_factor, s.throughput_factor, g.throughput_factor, 3)
+           AS throughput_factor,
+       coalesce(t.window_days, s.window_days, g.window_days, 7)
+           AS window_days,
+       coalesce(t.partition_throughput_bytes_per_sec, s.partition_throughput_bytes_per_sec,
+                g.partition_throughput_bytes_per_sec, 10485760)
+           AS partition_throughput_bytes_per_sec,
+       coalesce(t.min_partitions, s.min_partitions, g.min_partitions, 1)
+           AS min_partitions,
+       coalesce(t.round_to_broker_multiple, s.round_to_broker_multiple,
+                g.round_to_broker_multiple, false)
+           AS round_to_broker_multiple,
+       coalesce(t.max_partitions_per_broker, s.max_partitions_per_broker,
+                g.max_partitions_per_broker, 4000)
+           AS max_partitions_per_broker,
+       coalesce(t.hot_partition_skew, s.hot_partition_skew, g.hot_partition_skew, 2.0)
+           AS hot_partition_skew,
+       coalesce(t.consumer_throughput, s.consumer_throughput, g.consumer_throughput, 'auto')
+           AS consumer_throughput,
+       coalesce(t.min_backlogged_minutes, s.min_backlogged_minutes, g.min_backlogged_minutes, 30)
+           AS min_backlogged_minutes,
+       coalesce(t.consumer_group_include, s.consumer_group_include, g.consumer_group_include)
+           AS consumer_group_include,
+       coalesce(t.consumer_group_exclude, s.consumer_group_exclude, g.consumer_group_exclude)
+           AS consumer_group_exclude
+FROM kpr.topic_inventory i
+LEFT JOIN kpr.settings t ON t.server = i.server AND t.topic = i.topic
+LEFT JOIN kpr.settings s ON s.server = i.server AND s.topic IS NULL
+LEFT JOIN kpr.settings g ON g.server IS NULL AND g.topic IS NULL;
+
+COMMENT ON COLUMN kpr.effective_settings.consumer_throughput IS 'auto, measured or assumed: which per-partition throughput the model divides by.';
+COMMENT ON COLUMN kpr.effective_settings.min_backlogged_minutes IS 'Minutes backlogged in the window before a group''s evidence counts.';
+COMMENT ON COLUMN kpr.effective_settings.consumer_group_include IS 'Globs of the groups that count; NULL: every group.';
+COMMENT ON COLUMN kpr.effective_settings.consumer_group_exclude IS 'Globs of the groups that never count.';
+
+CREATE OR REPLACE VIEW kpr.recommended_partitions AS
+WITH latest_broker_count AS (
+    SELECT DISTINCT ON (server) server, broker_count
+    FROM kpr.collection_runs
+    WHERE broker_count IS NOT NULL
+    ORDER BY server, started_at DESC, run_id DESC
+),
+observed AS (
+    SELECT e.*,
+           i.partition_count, i.replication_factor, i.is_internal,
+           b.broker_count,
+           w.window_first_day, w.window_last_day,
+           t.*,
+           cg.*,
+           t.most_skewed_day[1] AS partition_skew,
+           t.most_skewed_day[3]::integer AS busiest_partition,
+           t.most_skewed_day[4] AS busiest_partition_share,
+           greatest(t.measured_peak_in, t.estimated_peak_in) AS peak_in,
+           t.estimated_peak_in IS NOT NULL
+               AND (t.measured_peak_in IS NULL OR t.estimated_peak_in > t.measured_peak_in)
+               AS peak_is_estimated
+    FROM kpr.effective_settings e
+    JOIN kpr.topic_inventory i USING (server, topic)
+    LEFT JOIN latest_broker_count b USING (server)
+    CROSS JOIN LATERAL (
+        SELECT (now() AT TIME ZONE 'UTC')::date - e.window_days AS window_first_day,
+               (now() AT TIME ZONE 'UTC')::date - 1 AS window_last_day
+    ) w
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE c.bytes_in IS NOT NULL
+                                   OR c.peak_bytes_in_per_sec IS NOT NULL) AS days_observed,
+               sum(c.bytes_in) AS bytes_in,
+               count(c.bytes_in) AS days_with_bytes_in,
+               sum(c.bytes_out) AS bytes_out,
+               count(c.bytes_out) AS days_with_bytes_out,
+               sum(c.bytes_out) FILTER (WHERE c.bytes_in IS NOT NULL)::numeric
+                   / nullif(sum(c.bytes_in) FILTER (WHERE c.bytes_out IS NOT NULL), 0)
+                   AS fan_out,
+               max(c.peak_bytes_in_per_sec::numeric) AS measured_peak_in,
+               max(c.bytes_in::numeric / 86400)
+                   FILTER (WHERE c.peak_bytes_in_per_sec IS NULL) AS estimated_peak_in,
+               max(c.peak_bytes_out_per_sec) AS peak_bytes_out_per_sec,
+               max(c.peak_interval_seconds) AS peak_interval_seconds,
+               -- the window's most skewed day (the latest of equals): its skew,
+               -- busiest partition and share, by one plain max over arrays (no
+               -- sort per topic)
+               max(ARRAY[c.partition_skew, c.day - date '2000-01-01', c.busiest_partition,
+                         c.busiest_partition_share])
+                   FILTER (WHERE c.partition_skew IS NOT NULL) AS most_skewed_day,
+               avg(c.keyed_share) AS keyed_share
+        FROM kpr.consumption_daily c
+        WHERE c.server = e.server AND c.topic = e.topic
+          AND c.day BETWEEN w.window_first_day AND w.window_last_day
+    ) t
+    -- The consumer groups that read the topic, from the window's first day
+    -- to today (a sample of today is evidence too): the slowest group that
+    -- reads with one member per partition gives the measured per-partition
+    -- throughput; a group still behind after min_backlogged_minutes of
+    -- reading as fast as it can, with fewer members than partitions, needs
+    -- consumers.
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE gp.reads)::integer AS consumer_groups,
+               min(gp.per_partition) FILTER (WHERE gp.one_per_partition
+                                               AND gp.minutes >= e.min_backlogged_minutes)
+                   AS measured_enough,
+               (array_agg(gp.group_id ORDER BY gp.per_partition, gp.group_id)
+                    FILTER (WHERE gp.one_per_partition AND gp.minutes >= e.min_backlogged_minutes))[1]
+                   AS measured_enough_group,
+               min(gp.per_partition) FILTER (WHERE gp.one_per_partition AND gp.minutes > 0)
+                   AS measured_any,
+               (array_agg(gp.group_id ORDER BY gp.per_partition, gp.group_id)
+                    FILTER (WHERE gp.one_per_partition AND gp.minutes > 0))[1]
+                   AS measured_any_group,
+               (array_agg(gp.minutes ORDER BY gp.per_partition, gp.group_id)
+                    FILTER (WHERE gp.one_per_partition AND gp.minutes > 0))[1]
+                   AS measured_any_minutes,
+               (array_agg(ARRAY[gp.group_id, gp.members_on_topic::text, gp.partitions::text]
+                          ORDER BY gp.minutes DESC, gp.group_id)
+                    FILTER (WHERE gp.behind AND NOT gp.one_per_partition))[1:1]
+                   AS short_of_members,
+               (array_agg(gp.group_id ORDER BY gp.minutes DESC, gp.group_id)
+                    FILTER (WHERE gp.behind AND gp.one_per_partition))[1]
+                   AS behind_group
+        FROM (
+            SELECT g.group_id, g.reads, g.minutes, g.members_on_topic, g.partitions,
+                   g.members_on_topic >= g.partitions AS one_per_partition,
+                   g.bytes_per_sec / nullif(g.partitions, 0) AS per_partition,
+                   g.minutes >= e.min_backlogged_minutes AND g.last_lag > 0 AS behind
+            FROM (
+                SELECT d.group_id,
+                       bool_or(d.records_consumed > 0 OR d.max_members_on_topic > 0) AS reads,
+                       sum(d.minutes_backlogged) AS minutes,
+                       sum(d.records_backlogged * d.avg_record_bytes)
+                           FILTER (WHERE d.avg_record_bytes IS NOT NULL)
+                           / nullif(60 * sum(d.minutes_backlogged)
+                                        FILTER (WHERE d.avg_record_bytes IS NOT NULL), 0)
+                           AS bytes_per_sec,
+                       max(d.max_members_on_topic) AS members_on_topic,
+                       (array_agg(d.topic_partitions ORDER BY d.day DESC))[1] AS partitions,
+                       (array_agg(d.last_lag ORDER BY d.day DESC))[1] AS last_lag
+                FROM kpr.consumer_group_days d
+                WHERE d.server = e.server AND d.topic = e.topic
+                  AND d.day BETWEEN w.window_first_day AND w.window_last_day + 1
+                  AND kpr._group_selected(d.group_id, e.consumer_group_include,
+                                          e.consumer_group_exclude)
+                GROUP BY d.group_id
+            ) g
+        ) gp
+    ) cg
+    WHERE i.missing_since IS NULL
+),
+-- Each figure below is computed once per topic.  The planner flattens a plain
+-- subquery and copies its expressions into every place that names them (the
+-- reason names the rounded count a dozen times, through action and
+-- decided_by, and an expression argument keeps kpr.format_bytes_per_sec from
+-- being inlined); a lateral subquery with OFFSET 0 stays a subquery, so its
+-- columns are values.  bench/view.sh measures the difference.
+sized AS (
+    SELECT o.*, m.*, n.*
+    FROM observed o
+    -- the per-partition throughput: measured where the evidence suffices
+    -- (consumer_throughput auto), or as the setting forces
+    CROSS JOIN LATERAL (
+        SELECT CASE o.consumer_throughput
+                   WHEN 'assumed' THEN NULL
+                   WHEN 'measured' THEN o.measured_any
+                   ELSE o.measured_enough
+               END AS measured_used,
+               CASE o.consumer_throughput
+                   WHEN 'assumed' THEN NULL
+                   WHEN 'measured' THEN o.measured_any_group
+                   ELSE o.measured_enough_group
+               END AS measured_group
+        OFFSET 0
+    ) m
+    CROSS JOIN LATERAL (
+        SELECT coalesce(o.peak_in > 0, false) AS has_traffic,
+               o.peak_in * o.throughput_factor::numeric AS required,
+               ceil(o.peak_in * o.throughput_factor::numeric
+                    / coalesce(m.measured_used, o.partition_throughput_bytes_per_sec)::numeric)::bigint
+                   AS by_throughput,
+               o.partition_skew >= o.hot_partition_skew AS hot_partition,
+               -- the busiest partition's share of the peak, with the same headroom
+               o.peak_in * o.busiest_partition_share::numeric * o.throughput_factor::numeric
+                   AS busiest_required,
+               coalesce(m.measured_used, o.partition_throughput_bytes_per_sec)::numeric
+                   AS partition_throughput
+        OFFSET 0
+    ) n
+),
+rounded AS (
+    SELECT s.*, r.*
+    FROM sized s
+    CROSS JOIN LATERAL (
+        SELECT greatest(s.by_throughput, s.min_partitions) AS at_least_min,
+               CASE WHEN s.round_to_broker_multiple AND s.broker_count IS NOT NULL
+                    THEN ceil(greatest(s.by_throughput, s.min_partitions)::numeric
+                              / s.broker_count)::bigint * s.broker_count
+                    ELSE greatest(s.by_throughput, s.min_partitions)
+               END AS rounded
+        OFFSET 0
+    ) r
+),
+decided AS (
+    SELECT r.*, d.*
+    FROM rounded r
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN NOT r.has_traffic THEN 'no_data'
+                    WHEN r.short_of_members IS NOT NULL THEN 'add_consumers'
+                    WHEN r.rounded > r.partition_count THEN 'increase'
+                    WHEN r.rounded < r.partition_count THEN 'over_provisioned'
+                    ELSE 'keep'
+               END AS action,
+               CASE WHEN NOT r.has_traffic THEN NULL
+                    WHEN r.rounded > r.at_least_min THEN 'broker_multiple'
+                    WHEN r.at_least_min > r.by_throughput THEN 'min_partitions'
+                    ELSE 'throughput'
+               END AS decided_by,
+               r.hot_partition AND r.busiest_required > r.partition_throughput
+                   AS busiest_needs_more
+        OFFSET 0
+    ) d
+),
+capped AS (
+    -- partition replicas per broker if every topic of the server took its
+    -- recommendation (or kept its current count where that is higher), as
+    -- kpr.server_load last computed it: one row, whatever the topic count
+    SELECT d.*,
+           l.replicas_after_recommendations::numeric / d.broker_count AS replicas_per_broker_after
+    FROM decided d
+    LEFT JOIN kpr.server_load l ON l.server = d.server
+)
+SELECT c.server,
+       c.topic,
+       c.is_internal,
+       c.partition_count AS current_partitions,
+       c.replication_factor,
+       c.broker_count,
+       c.window_first_day,
+       c.window_last_day,
+       c.days_observed::integer AS days_observed,
+       (c.bytes_in::numeric / nullif(c.days_with_bytes_in * 86400, 0))::double precision
+           AS avg_bytes_in_per_sec,
+       c.peak_in::double precision AS peak_bytes_in_per_sec,
+       c.peak_is_estimated,
+       c.peak_interval_seconds,
+       (c.bytes_out::numeric / nullif(c.days_with_bytes_out * 86400, 0))::double precision
+           AS avg_bytes_out_per_sec,
+       c.peak_bytes_out_per_sec,
+       round(c.fan_out, 2)::double precision AS fan_out,
+       c.throughput_factor,
+       c.required::double precision AS required_bytes_per_sec,
+       c.partition_throughput::double precision AS partition_throughput_bytes_per_sec,
+       c.min_partitions,
+       CASE WHEN c.has_traffic THEN c.rounded END AS recommended_partitions,
+       CASE WHEN c.has_traffic THEN c.rounded - c.partition_count END AS delta,
+       c.action,
+       c.decided_by,
+       CASE
+       WHEN c.action = 'no_data' AND c.days_observed = 0 THEN
+           format('no traffic measurements in the last %s complete UTC days', c.window_days)
+       WHEN c.action = 'no_data' THEN
+           format('no traffic: ingress was zero on all %s days observed', c.days_observed)
+       ELSE
+           CASE WHEN c.peak_is_estimated
+                THEN 'peak estimated as a daily total / 86400 (no intraday peak measured); '
+                ELSE '' END
+           || format('peak %s x factor %s = %s needs %s partition%s at %s each',
+                     kpr.format_bytes_per_sec(c.peak_in),
+                     c.throughput_factor::numeric,
+                     kpr.format_bytes_per_sec(c.required),
+                     c.by_throughput,
+                     CASE WHEN c.by_throughput = 1 THEN '' ELSE 's' END,
+                     kpr.format_bytes_per_sec(c.partition_throughput))
+           || CASE WHEN c.measured_group IS NOT NULL
+                   THEN format(' (measured: group %s read %s per partition, one member each, while backlogged)',
+                               c.measured_group, kpr.format_bytes_per_sec(c.measured_used))
+                   WHEN c.consumer_throughput = 'measured'
+                   THEN ' (assumed: consumer_throughput is measured, but no group reading one partition per member was seen backlogged)'
+                   WHEN c.consumer_throughput = 'assumed' AND c.measured_any IS NOT NULL
+                   THEN format(' (assumed, as consumer_throughput says: group %s read %s per partition while backlogged)',
+                               c.measured_any_group, kpr.format_bytes_per_sec(c.measured_any))
+                   WHEN c.consumer_throughput = 'auto' AND c.measured_any IS NOT NULL
+                   THEN format(' (assumed: group %s was backlogged %s min, under min_backlogged_minutes %s)',
+                               c.measured_any_group, round(c.measured_any_minutes::numeric, 1),
+                               c.min_backlogged_minutes)
+                   ELSE '' END
+           || CASE WHEN c.at_least_min > c.by_throughput
+                   THEN format('; raised to min_partitions %s', c.min_partitions)
+                   ELSE '' END
+           || CASE WHEN c.rounded > c.at_least_min
+                   THEN format('; rounded up to %s, a multiple of %s brokers', c.rounded, c.broker_count)
+                   WHEN c.round_to_broker_multiple AND c.broker_count IS NULL
+                   THEN '; not rounded to a broker multiple: no collect has recorded the broker count'
+                   ELSE '' END
+           || CASE WHEN c.hot_partition
+                   THEN format('; partition %s carries %s%% of the bytes, %s times the mean (hot: skew at or above %s)',
+                               c.busiest_partition, round((100 * c.busiest_partition_share)::numeric, 1),
+                               round(c.partition_skew::numeric, 2), c.hot_partition_skew)
+                        || CASE WHEN c.busiest_needs_more
+                                THEN format(', and alone needs %s, more than one partition''s %s: %s',
+                                            kpr.format_bytes_per_sec(c.busiest_required),
+                                            kpr.format_bytes_per_sec(c.partition_throughput),
+                                            kpr._hot_partition_advice(c.keyed_share))
+                                ELSE '' END
+                   ELSE '' END
+           || CASE c.action
+              WHEN 'add_consumers' THEN format('; group %s fell behind with %s member(s) on %s partitions: add consumers, up to one per partition, before adding partitions',
+                                               c.short_of_members[1][1], c.short_of_members[1][2],
+                                               c.short_of_members[1][3])
+              WHEN 'increase' THEN format('; %s more than the current %s', c.rounded - c.partition_count, c.partition_count)
+                   || CASE WHEN c.behind_group IS NOT NULL
+                           THEN format('; group %s reads every partition with a member of its own and fell behind: it needs them',
+                                       c.behind_group)
+                           ELSE '' END
+              WHEN 'over_provisioned' THEN format('; the current %s are more than needed (partitions cannot be removed)', c.partition_count)
+              ELSE format('; the current %s fit', c.partition_count)
+              END
+       END AS reason,
+       nullif(concat_ws('; ',
+           CASE WHEN c.action = 'increase'
+                     AND c.replicas_per_broker_after > c.max_partitions_per_broker
+                THEN format('applying every recommendation on server %s puts %s partition replicas on each of %s brokers, above max_partitions_per_broker %s',
+                            c.server, ceil(c.replicas_per_broker_after), c.broker_count,
+                            c.max_partitions_per_broker)
+           END,
+           CASE WHEN c.has_traffic AND c.busiest_needs_more
+                THEN format('hot partition %s needs %s alone, more than one partition''s %s: %s',
+                            c.busiest_partition, kpr.format_bytes_per_sec(c.busiest_required),
+                            kpr.format_bytes_per_sec(c.partition_throughput),
+                            kpr._hot_partition_advice(c.keyed_share))
+           END), '') AS warning,
+       c.busiest_partition,
+       c.busiest_partition_share,
+       c.partition_skew,
+       c.hot_partition,
+       c.hot_partition_skew,
+       c.keyed_share,
+       CASE WHEN c.measured_used IS NOT NULL THEN 'measured' ELSE 'assumed' END
+           AS partition_throughput_source,
+       c.partition_throughput_bytes_per_sec AS assumed_partition_throughput_bytes_per_sec,
+       coalesce(c.measured_enough, c.measured_any)::double precision
+           AS measured_partition_throughput_bytes_per_sec,
+       coalesce(c.measured_enough_group, c.measured_any_group) AS measured_by_group,
+       c.consumer_groups,
+       c.short_of_members[1][1] AS group_short_of_members,
+       c.behind_group AS group_behind
+FROM capped c;
+
+COMMENT ON COLUMN kpr.recommended_partitions.action IS 'increase, keep, over_provisioned, no_data, or add_consumers: a group fell behind with fewer members than partitions (more partitions would not help it).';
+COMMENT ON COLUMN kpr.recommended_partitions.partition_throughput_bytes_per_sec IS 'Per-partition throughput the model divided by: the measured one (partition_throughput_source measured) or the assumed setting.';
+COMMENT ON COLUMN kpr.recommended_partitions.partition_throughput_source IS 'measured: from a consumer group backlogged while reading one partition per member (measured_by_group); assumed: the setting partition_throughput_bytes_per_sec.';
+COMMENT ON COLUMN kpr.recommended_partitions.assumed_partition_throughput_bytes_per_sec IS 'The setting partition_throughput_bytes_per_sec.';
+COMMENT ON COLUMN kpr.recommended_partitions.measured_partition_throughput_bytes_per_sec IS 'The slowest per-partition rate of a group reading one partition per member while backlogged (bytes per second), used or not; NULL without such evidence.';
+COMMENT ON COLUMN kpr.recommended_partitions.measured_by_group IS 'The group that rate comes from.';
+COMMENT ON COLUMN kpr.recommended_partitions.consumer_groups IS 'Consumer groups that read the topic in the window (sampled by kpr.collect_consumer_groups): the fan-out by groups, beside fan_out by bytes.';
+COMMENT ON COLUMN kpr.recommended_partitions.group_short_of_members IS 'A group backlogged at least min_backlogged_minutes and still behind, with fewer members than partitions: action add_consumers.';
+COMMENT ON COLUMN kpr.recommended_partitions.group_behind IS 'A group backlogged at least min_backlogged_minutes and still behind, reading every partition with a member of its own: the group an increase is for.';

@@ -68,11 +68,14 @@ SELECT count(DISTINCT group_id) AS groups FROM kpr.list_consumer_groups('broker'
 -- of 100 bytes (the start committed before it is in place), and committing
 -- every 100 ms: behind from its start (as a consumer restarted after an
 -- outage is), never running out of records while the test samples it, at
--- 4 x 50 = 200 records a second.  The test samples until the group has read
--- 4,000 records past its first sample (20 s at its rate), bounded by 120 s.
+-- 4 x 50 = 200 records a second.  Beside it, kpr-cg-short: 2 members on
+-- the same 4 partitions at 50 records a second each, behind too.  The test
+-- samples until the first has read 4,000 records past its first sample (20 s
+-- at its rate), bounded by 120 s.
 \! printf 'topic cg_backlog 4 1\nday cg_backlog -1 40000 0 100 100 0\n' > "$KPR_GROUPS_STATE/backlog.spec"
 \! test/fixtures/kafka_mock/kpr_mock_cluster --spec "$KPR_GROUPS_STATE/backlog.spec" --bootstrap-servers "$KPR_BROKER_BOOTSTRAP" --state-dir "$KPR_GROUPS_STATE/backlog" >"$KPR_GROUPS_STATE/backlog.log" 2>&1 && echo "cg_backlog loaded"
 \! test/fixtures/consumer_groups/groups.sh throttled "$KPR_GROUPS_STATE" "$KPR_BROKER_BOOTSTRAP" kpr-cg-throttled cg_backlog 4 50 && echo "kpr-cg-throttled in place"
+\! test/fixtures/consumer_groups/groups.sh throttled "$KPR_GROUPS_STATE" "$KPR_BROKER_BOOTSTRAP" kpr-cg-short cg_backlog 2 50 && echo "kpr-cg-short in place"
 
 -- the topic's average record size comes from a collect of it
 ALTER SERVER broker OPTIONS (ADD topic_filter 'cg_backlog');
@@ -122,8 +125,28 @@ WHERE group_id = 'kpr-cg-throttled';
 SELECT group_id, topic, max_members, last_lag = max_lag AS lag_steady,
        records_consumed, minutes_backlogged, backlogged_records_per_sec
 FROM kpr.consumer_group_days
-WHERE group_id <> 'kpr-cg-throttled'
+WHERE group_id NOT IN ('kpr-cg-throttled', 'kpr-cg-short')
 ORDER BY group_id, topic;
+
+-- The model.  With min_backlogged_minutes at 0.2 (12 s: the test's sampling
+-- lasts 20 s), kpr-cg-throttled's rate replaces the assumed 10 MiB/s:
+-- 200 records/s x 100 bytes / 4 partitions = 5,000 B/s per partition,
+-- within 10%.  cg_backlog's records all came on one day, 40,000 x 100 bytes
+-- over 86,400 s; their peak x 3 needs 1 partition at that rate.  But
+-- kpr-cg-short, 2 members on 4 partitions and still behind, makes the
+-- action add_consumers.
+INSERT INTO kpr.settings (server, min_backlogged_minutes) VALUES ('broker', 0.2);
+SELECT topic, current_partitions, action, recommended_partitions, partition_throughput_source,
+       measured_by_group, abs(partition_throughput_bytes_per_sec / 5000 - 1) < 0.10 AS within_10_percent,
+       recommended_partitions = ceil(required_bytes_per_sec / partition_throughput_bytes_per_sec)
+           AS as_that_rate_implies,
+       consumer_groups, group_short_of_members, group_behind
+FROM kpr.recommended_partitions WHERE server = 'broker';
+SELECT reason LIKE '%(measured: group kpr-cg-throttled read % per partition, one member each, while backlogged)%'
+           AS says_measured,
+       reason LIKE '%; group kpr-cg-short fell behind with 2 member(s) on 4 partitions: add consumers, up to one per partition, before adding partitions'
+           AS says_add_consumers
+FROM kpr.recommended_partitions WHERE server = 'broker';
 
 -- A sample is one row per group and topic; the day sums them.
 SELECT count(DISTINCT sampled_at) > 2 AS several_samples,

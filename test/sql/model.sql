@@ -190,4 +190,62 @@ FROM kpr.recommended_partitions WHERE server = 'hot' ORDER BY topic;
 SELECT topic, reason, warning
 FROM kpr.recommended_partitions WHERE server = 'hot' ORDER BY topic;
 
+-- Consumer groups (server groups, 4 partitions each, peak 1048576 B/s = 1
+-- MiB/s, factor 3: 3145728 B/s required; 100-byte records: 86400000 bytes
+-- in 864000 records).  A group's day gives its backlogged seconds and the
+-- records it read meanwhile; a group reading one partition per member
+-- (4 members on 4 partitions) gives records/s x 100 B / 4 per partition:
+--   measured         g-fast 2000 rec/s for 60 min: 50000 B/s per partition;
+--                    g-slow 1000 rec/s for 60 min, still behind: 25000 B/s.
+--                    The slowest sets it: 3145728 / 25000 = 125.8 -> 126
+--                    (increase), and g-slow is the group that needs them.
+--   too_little       g-brief 1000 rec/s for 10 min, under the 30 minutes:
+--                    assumed 10 MiB/s, 1 partition (over-provisioned), and
+--                    the reason says why not the measured 25000 B/s.
+--   forced_measured  as too_little with consumer_throughput measured: 126.
+--   forced_assumed   as measured's g-slow with consumer_throughput assumed: 1.
+--   short_members    g-two: 2 members on 4 partitions, 1000 rec/s for 60
+--                    min, still behind: add_consumers; its rate is not a
+--                    per-partition one, so the throughput stays assumed.
+--   excluded         console-consumer-1 as g-slow, but the server's
+--                    consumer_group_exclude leaves it out: no group counts.
+INSERT INTO kpr.collection_runs (server, started_at, finished_at, status, broker_count) VALUES
+    ('groups', now() - interval '1 day', now() - interval '1 day', 'succeeded', 3);
+INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_factor)
+SELECT 'groups', t, 4, 3
+FROM unnest(ARRAY['measured', 'too_little', 'forced_measured', 'forced_assumed', 'short_members',
+                  'excluded']) AS t;
+INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, records_in, peak_bytes_in_per_sec,
+                                   peak_interval_seconds, source)
+SELECT 'groups', topic, pg_temp.d(1), 86400000, 864000, 1048576, 3600, 'manual'
+FROM kpr.topic_inventory WHERE server = 'groups';
+INSERT INTO kpr.settings (server, topic, consumer_throughput, consumer_group_exclude) VALUES
+    ('groups', NULL, NULL, 'console-consumer-*, tools?'),
+    ('groups', 'forced_measured', 'measured', NULL),
+    ('groups', 'forced_assumed', 'assumed', NULL);
+INSERT INTO kpr.consumer_group_daily (server, group_id, topic, day, samples, records_consumed,
+                                      seconds_measured, max_lag, last_lag, last_sampled_at,
+                                      max_members, max_members_on_topic, topic_partitions,
+                                      seconds_backlogged, records_backlogged,
+                                      peak_backlogged_records_per_sec) VALUES
+    ('groups', 'g-fast',  'measured',        pg_temp.d(1), 61, 7200000, 3600, 90000, 0,    now(), 4, 4, 4, 3600, 7200000, 2100),
+    ('groups', 'g-slow',  'measured',        pg_temp.d(1), 61, 3600000, 3600, 90000, 5000, now(), 4, 4, 4, 3600, 3600000, 1100),
+    ('groups', 'g-brief', 'too_little',      pg_temp.d(1), 61, 3600000, 3600, 90000, 0,    now(), 4, 4, 4, 600,  600000,  1100),
+    ('groups', 'g-brief', 'forced_measured', pg_temp.d(1), 61, 3600000, 3600, 90000, 0,    now(), 4, 4, 4, 600,  600000,  1100),
+    ('groups', 'g-slow',  'forced_assumed',  pg_temp.d(1), 61, 3600000, 3600, 90000, 5000, now(), 4, 4, 4, 3600, 3600000, 1100),
+    ('groups', 'g-two',   'short_members',   pg_temp.d(1), 61, 3600000, 3600, 90000, 5000, now(), 2, 2, 4, 3600, 3600000, 1100),
+    ('groups', 'console-consumer-1', 'excluded', pg_temp.d(1), 61, 3600000, 3600, 90000, 5000, now(), 4, 4, 4, 3600, 3600000, 1100);
+SELECT topic, action, recommended_partitions AS recommended, partition_throughput_bytes_per_sec AS per_partition,
+       partition_throughput_source AS source, measured_partition_throughput_bytes_per_sec AS measured,
+       measured_by_group AS by_group, consumer_groups AS groups, group_short_of_members AS short,
+       group_behind AS behind
+FROM kpr.recommended_partitions WHERE server = 'groups' ORDER BY topic;
+SELECT topic, reason
+FROM kpr.recommended_partitions WHERE server = 'groups' ORDER BY topic;
+-- The globs: '*' any run, '?' one character, LIKE's own characters literal.
+SELECT g, kpr._group_selected(g, NULL, 'console-consumer-*, tools?') AS counted,
+       kpr._group_selected(g, 'billing_%', NULL) AS only_billing_percent
+FROM unnest(ARRAY['console-consumer-7', 'tools1', 'tools12', 'billing_%', 'billingX%', 'g-fast']) AS g
+ORDER BY g;
+
 ROLLBACK;

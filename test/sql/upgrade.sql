@@ -46,11 +46,19 @@ JOIN (SELECT 'runs' AS what, md5(string_agg((to_jsonb(r) - 'notes')::text, ',' O
                                                   - 'busiest_partition_share' - 'partition_skew'
                                                   - 'keyed_share')::text,
                                       ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
-      -- 0.1.5 adds a setting and the view's partition columns (checked below)
-      UNION ALL SELECT 'settings', md5(string_agg((to_jsonb(s) - 'hot_partition_skew')::text, ',')) FROM kpr.settings s
+      -- 0.1.5 adds a setting and the view's partition columns (checked below),
+      -- 0.1.6 four settings and the view's consumer group columns
+      UNION ALL SELECT 'settings', md5(string_agg((to_jsonb(s) - 'hot_partition_skew' - 'consumer_throughput'
+                                                   - 'min_backlogged_minutes' - 'consumer_group_include'
+                                                   - 'consumer_group_exclude')::text, ',')) FROM kpr.settings s
       UNION ALL SELECT 'recommendation', md5(string_agg((to_jsonb(p) - 'busiest_partition' - 'busiest_partition_share'
                                                          - 'partition_skew' - 'hot_partition' - 'hot_partition_skew'
-                                                         - 'keyed_share')::text, ',' ORDER BY topic))
+                                                         - 'keyed_share' - 'partition_throughput_source'
+                                                         - 'assumed_partition_throughput_bytes_per_sec'
+                                                         - 'measured_partition_throughput_bytes_per_sec'
+                                                         - 'measured_by_group' - 'consumer_groups'
+                                                         - 'group_short_of_members' - 'group_behind')::text,
+                                      ',' ORDER BY topic))
                 FROM kpr.recommended_partitions p) a
 USING (what)
 ORDER BY b.what;
@@ -114,7 +122,20 @@ SELECT server, replicas_after_recommendations, topics FROM kpr.server_load;
 SELECT prosrc LIKE '%kpr._refresh_server_load(collect.server)%' AS collect_refreshes
 FROM pg_proc WHERE oid = 'kpr.collect(name, integer)'::regprocedure;
 
--- A fresh install of 0.1.5 (0.1.0, then the updates) has the same objects.
+-- What 0.1.6 adds: consumer groups, empty until sampled; the model's
+-- settings at their defaults and its columns without groups (assumed
+-- throughput, no group).
+SELECT (SELECT count(*) FROM kpr.consumer_group_samples) + (SELECT count(*) FROM kpr.consumer_group_daily)
+       AS group_rows;
+SELECT DISTINCT consumer_throughput, min_backlogged_minutes, consumer_group_include, consumer_group_exclude
+FROM kpr.effective_settings;
+SELECT topic, partition_throughput_source, partition_throughput_bytes_per_sec,
+       measured_partition_throughput_bytes_per_sec, consumer_groups, group_short_of_members, group_behind
+FROM kpr.recommended_partitions ORDER BY topic;
+SELECT has_function_privilege('public', 'kpr.collect_consumer_groups(name)', 'EXECUTE') AS public_may_sample_groups,
+       has_table_privilege('public', 'kpr.consumer_group_daily', 'SELECT') AS public_may_read_groups;
+
+-- A fresh install of 0.1.6 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
 SELECT pg_describe_object(classid, objid, objsubid) AS object FROM pg_depend
 WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partition_recommender')
