@@ -43,10 +43,10 @@ CREATE TABLE kpr.consumer_group_samples (
     topic                 text NOT NULL,
     sampled_at            timestamptz NOT NULL,
     state                 text NOT NULL,
-    members               integer NOT NULL CHECK (members >= 0),
-    members_on_topic      integer NOT NULL CHECK (members_on_topic >= 0),
+    members               integer CHECK (members >= 0),
+    members_on_topic      integer CHECK (members_on_topic >= 0),
     topic_partitions      integer CHECK (topic_partitions >= 0),
-    partitions_assigned   integer NOT NULL CHECK (partitions_assigned >= 0),
+    partitions_assigned   integer CHECK (partitions_assigned >= 0),
     partitions_committed  integer NOT NULL CHECK (partitions_committed >= 0),
     committed_offsets     bigint,
     log_end_offsets       bigint,
@@ -61,10 +61,10 @@ COMMENT ON COLUMN kpr.consumer_group_samples.group_id IS 'Consumer group id.';
 COMMENT ON COLUMN kpr.consumer_group_samples.topic IS 'Topic the group is assigned or has committed offsets for.';
 COMMENT ON COLUMN kpr.consumer_group_samples.sampled_at IS 'When the cluster answered (the end of the listing).';
 COMMENT ON COLUMN kpr.consumer_group_samples.state IS 'Group state: stable, empty, preparing_rebalance, completing_rebalance, dead or unknown.';
-COMMENT ON COLUMN kpr.consumer_group_samples.members IS 'Members of the group.';
-COMMENT ON COLUMN kpr.consumer_group_samples.members_on_topic IS 'Members assigned a partition of the topic.';
+COMMENT ON COLUMN kpr.consumer_group_samples.members IS 'Members of the group; NULL where not known (a group of the new consumer protocol, KIP-848).';
+COMMENT ON COLUMN kpr.consumer_group_samples.members_on_topic IS 'Members assigned a partition of the topic; NULL where not known.';
 COMMENT ON COLUMN kpr.consumer_group_samples.topic_partitions IS 'Partitions of the topic; NULL when the cluster has no such topic.';
-COMMENT ON COLUMN kpr.consumer_group_samples.partitions_assigned IS 'Partitions of the topic held by a member.';
+COMMENT ON COLUMN kpr.consumer_group_samples.partitions_assigned IS 'Partitions of the topic held by a member; NULL where not known.';
 COMMENT ON COLUMN kpr.consumer_group_samples.partitions_committed IS 'Partitions of the topic with a committed offset.';
 COMMENT ON COLUMN kpr.consumer_group_samples.committed_offsets IS 'Committed offsets summed over the committed partitions the cluster has.';
 COMMENT ON COLUMN kpr.consumer_group_samples.log_end_offsets IS 'Log-end offsets of the same partitions, summed.';
@@ -83,8 +83,8 @@ CREATE TABLE kpr.consumer_group_daily (
     max_lag                    bigint CHECK (max_lag >= 0),
     last_lag                   bigint CHECK (last_lag >= 0),
     last_sampled_at            timestamptz NOT NULL,
-    max_members                integer NOT NULL CHECK (max_members >= 0),
-    max_members_on_topic       integer NOT NULL CHECK (max_members_on_topic >= 0),
+    max_members                integer CHECK (max_members >= 0),
+    max_members_on_topic       integer CHECK (max_members_on_topic >= 0),
     topic_partitions           integer CHECK (topic_partitions >= 0),
     seconds_backlogged         double precision NOT NULL DEFAULT 0 CHECK (seconds_backlogged >= 0),
     records_backlogged         bigint NOT NULL DEFAULT 0 CHECK (records_backlogged >= 0),
@@ -104,8 +104,8 @@ COMMENT ON COLUMN kpr.consumer_group_daily.seconds_measured IS 'Length of the me
 COMMENT ON COLUMN kpr.consumer_group_daily.max_lag IS 'Highest lag sampled that day.';
 COMMENT ON COLUMN kpr.consumer_group_daily.last_lag IS 'Lag of the day''s last sample (the end-of-day lag, once the day is over).';
 COMMENT ON COLUMN kpr.consumer_group_daily.last_sampled_at IS 'When the day''s last sample was taken.';
-COMMENT ON COLUMN kpr.consumer_group_daily.max_members IS 'Most members sampled that day.';
-COMMENT ON COLUMN kpr.consumer_group_daily.max_members_on_topic IS 'Most members assigned a partition of the topic.';
+COMMENT ON COLUMN kpr.consumer_group_daily.max_members IS 'Most members sampled that day; NULL where never known (a group of the new consumer protocol, KIP-848).';
+COMMENT ON COLUMN kpr.consumer_group_daily.max_members_on_topic IS 'Most members assigned a partition of the topic; NULL where never known.';
 COMMENT ON COLUMN kpr.consumer_group_daily.topic_partitions IS 'Partitions of the topic at the day''s last sample.';
 COMMENT ON COLUMN kpr.consumer_group_daily.seconds_backlogged IS 'Length of the measured intervals in which the group was backlogged: at the interval''s start it was behind by at least as many records as it then read, and still behind at its end, so it never ran out of records to read.';
 COMMENT ON COLUMN kpr.consumer_group_daily.records_backlogged IS 'Records it read in those intervals.';

@@ -18,6 +18,12 @@
  * still listed), offsets left for a topic or partition the cluster no longer
  * has (no log end, no lag, a note).  A group deleted between the listing
  * and its description is left out.
+ *
+ * A group of the new consumer group protocol (KIP-848, Kafka 4.x) is
+ * described by ConsumerGroupDescribe only, which librdkafka 2.0.2 does not
+ * send: its DescribeGroups answer is a dead, simple group without members,
+ * while ListGroups says it lives.  Its committed offsets are right, its
+ * members and assignment are not known: NULL, with a note.
  */
 #include "postgres.h"
 
@@ -26,6 +32,9 @@
 #include "kafka_session.h"
 #include "task_entries.h"
 #include "topic_filter.h"
+
+/* The note on a group of the new protocol (see above). */
+#define NEW_PROTOCOL_NOTE "a group of the new consumer protocol (KIP-848): librdkafka 2.0.2 cannot describe its members and assignment"
 
 /* groups per DescribeConsumerGroups call */
 #define DESCRIBE_BATCH				500
@@ -55,6 +64,8 @@ typedef struct ConsumerGroup
 	char	   *group_id;
 	const char *state;
 	bool		is_simple;
+	bool		members_known;	/* false: a group DescribeGroups cannot describe */
+	rd_kafka_consumer_group_state_t listed_state;	/* what ListGroups said */
 	int			member_count;
 	bool		described;		/* false: gone before it could be described */
 	GroupPartition *partitions;
@@ -173,6 +184,7 @@ list_groups(const char *group_filter, int *count)
 			continue;
 		groups[*count].group_id = pstrdup(group_id);
 		groups[*count].is_simple = rd_kafka_ConsumerGroupListing_is_simple_consumer_group(listings[i]);
+		groups[*count].listed_state = rd_kafka_ConsumerGroupListing_state(listings[i]);
 		(*count)++;
 	}
 	rd_kafka_event_destroy(event);
@@ -254,6 +266,16 @@ describe_groups(ConsumerGroup *groups, int count)
 								  rd_kafka_error_code(error), rd_kafka_error_string(error));
 			}
 			group->described = true;
+			if (rd_kafka_ConsumerGroupDescription_state(description) == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD &&
+				group->listed_state != RD_KAFKA_CONSUMER_GROUP_STATE_DEAD &&
+				group->listed_state != RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN)
+			{
+				/* listed alive, described dead: the new protocol's (above) */
+				group->state = state_name(group->listed_state);
+				group->members_known = false;
+				continue;
+			}
+			group->members_known = true;
 			group->state = state_name(rd_kafka_ConsumerGroupDescription_state(description));
 			group->is_simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(description);
 			group->member_count = (int) rd_kafka_ConsumerGroupDescription_member_count(description);
@@ -518,17 +540,19 @@ send_topic_row(const ConsumerGroup *group, const GroupPartition *first, const Gr
 	values[1] = first->topic;
 	values[2] = group->state;
 	values[3] = group->is_simple ? "t" : "f";
-	values[4] = psprintf("%d", group->member_count);
-	values[5] = psprintf("%d", members_on_topic);
+	values[4] = group->members_known ? psprintf("%d", group->member_count) : NULL;
+	values[5] = group->members_known ? psprintf("%d", members_on_topic) : NULL;
 	values[6] = topic ? psprintf("%d", topic->partition_cnt) : NULL;
-	values[7] = psprintf("%d", assigned);
+	values[7] = group->members_known ? psprintf("%d", assigned) : NULL;
 	values[8] = psprintf("%d", committed);
 	values[9] = measured > 0 ? int64_text(committed_sum) : NULL;
 	values[10] = measured > 0 ? int64_text(log_end_sum) : NULL;
 	values[11] = measured > 0 ? int64_text(lag) : NULL;
 	values[12] = measured > 0 ? psprintf("%d", max_lag_partition) : NULL;
 	values[13] = measured > 0 ? int64_text(max_lag) : NULL;
-	if (topic == NULL)
+	if (!group->members_known)
+		values[14] = NEW_PROTOCOL_NOTE;
+	else if (topic == NULL)
 		values[14] = "the cluster has no such topic: offsets left from a deleted topic";
 	else if (measured < committed)
 		values[14] = psprintf("%d committed partition(s) beyond the topic's %d: left out of the lag",
@@ -553,8 +577,9 @@ send_group_rows(const ConsumerGroup *group, const rd_kafka_metadata_topic_t **to
 		values[0] = group->group_id;
 		values[2] = group->state;
 		values[3] = group->is_simple ? "t" : "f";
-		values[4] = psprintf("%d", group->member_count);
-		values[14] = group->member_count > 0 ?
+		values[4] = group->members_known ? psprintf("%d", group->member_count) : NULL;
+		values[14] = !group->members_known ? NEW_PROTOCOL_NOTE :
+			group->member_count > 0 ?
 			"no partition assigned and nothing committed" : "no member and nothing committed";
 		kpr_worker_send_row(15, values);
 		return;
