@@ -23,7 +23,9 @@
  * described by ConsumerGroupDescribe only, which librdkafka 2.0.2 does not
  * send: its DescribeGroups answer is a dead, simple group without members,
  * while ListGroups says it lives.  Its committed offsets are right, its
- * members and assignment are not known: NULL, with a note.
+ * members and assignment are not known: NULL, with a note.  (A classic
+ * group deleted between the listing and its description looks the same:
+ * Kafka describes an unknown group as dead, without an error.)
  */
 #include "postgres.h"
 
@@ -34,7 +36,7 @@
 #include "topic_filter.h"
 
 /* The note on a group of the new protocol (see above). */
-#define NEW_PROTOCOL_NOTE "a group of the new consumer protocol (KIP-848): librdkafka 2.0.2 cannot describe its members and assignment"
+#define NEW_PROTOCOL_NOTE "listed alive but described as dead: a group of the new consumer protocol (KIP-848), whose members and assignment librdkafka 2.0.2 cannot describe, or one deleted in between"
 
 /* groups per DescribeConsumerGroups call */
 #define DESCRIBE_BATCH				500
