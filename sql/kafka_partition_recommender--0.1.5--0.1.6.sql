@@ -303,6 +303,90 @@ RETURN (include IS NULL
 COMMENT ON FUNCTION kpr._group_selected(text, text, text) IS 'Whether a consumer group counts for the model, by the consumer_group_include and consumer_group_exclude globs.';
 GRANT EXECUTE ON FUNCTION kpr._group_selected(text, text, text) TO PUBLIC;
 
+-- Planning ahead (issue 18): a growth trend of the daily peak and the date a
+-- topic runs out of partitions; rounding to divisor-friendly counts beside
+-- the broker multiple, which replaces the boolean round_to_broker_multiple.
+ALTER TABLE kpr.settings
+    ADD COLUMN trend_days integer CHECK (trend_days BETWEEN 2 AND 3653),
+    ADD COLUMN min_trend_days integer CHECK (min_trend_days >= 2),
+    ADD COLUMN forecast_horizon_days integer CHECK (forecast_horizon_days BETWEEN 0 AND 3653),
+    ADD COLUMN partition_rounding text
+        CHECK (partition_rounding IN ('none', 'broker_multiple', 'divisor_friendly',
+                                      'divisor_friendly_broker_multiple'));
+COMMENT ON COLUMN kpr.settings.trend_days IS 'Complete UTC days before today the growth trend is fitted over (default 28).';
+COMMENT ON COLUMN kpr.settings.min_trend_days IS 'Days with traffic the trend needs among them before there is a forecast (default 14).';
+COMMENT ON COLUMN kpr.settings.forecast_horizon_days IS 'Days ahead the recommendation plans for: the count the projected peak needs then, when more than today''s (default 365; 0 sizes for today only).';
+COMMENT ON COLUMN kpr.settings.partition_rounding IS 'How the count is rounded up: none (default); broker_multiple (a multiple of the broker count, for an even leader spread); divisor_friendly (the next count of kpr.divisor_friendly_partitions: 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 36, 48, 60, 64, 72, 96, 120, ..., so consumer groups of many sizes divide it); divisor_friendly_broker_multiple (the broker count times such a count).';
+-- the boolean folds into the rounding setting (its column goes once the
+-- views no longer read it, below)
+UPDATE kpr.settings
+   SET partition_rounding = CASE WHEN round_to_broker_multiple THEN 'broker_multiple' ELSE 'none' END
+ WHERE round_to_broker_multiple IS NOT NULL;
+
+-- The smallest divisor-friendly count at or above a number: the powers of
+-- two, three times them, and from 36 and 60 on nine and fifteen times the
+-- powers of two from 4 (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 36, 48, 60, 64,
+-- 72, 96, 120, 128, 144, 192, 240, 256, 288, ...): counts that groups of
+-- 1, 2, 3, 4, 6 and 8 consumers, and 5 from 60, divide evenly.
+CREATE FUNCTION kpr.divisor_friendly_partitions(at_least bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN coalesce((SELECT min(m << k)
+                 FROM unnest('{1,3,9,15}'::bigint[]) AS m, generate_series(0, 40) AS k
+                 WHERE (m <= 3 OR k >= 2) AND (m << k) >= at_least),
+                at_least);
+COMMENT ON FUNCTION kpr.divisor_friendly_partitions(bigint) IS 'The smallest count at or above the argument in the list 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 36, 48, 60, 64, 72, 96, 120, 128, 144, 192, 240, ... (2^k, 3 x 2^k, and 9 x 2^k and 15 x 2^k for k >= 2): counts with many divisors, so consumer groups of many sizes split them evenly.';
+GRANT EXECUTE ON FUNCTION kpr.divisor_friendly_partitions(bigint) TO PUBLIC;
+
+CREATE FUNCTION kpr._round_partitions(needed bigint, rounding text, brokers integer)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN rounding = 'broker_multiple' AND brokers > 0
+        THEN ceil(needed::numeric / brokers)::bigint * brokers
+    WHEN rounding = 'divisor_friendly_broker_multiple' AND brokers > 0
+        THEN brokers * kpr.divisor_friendly_partitions(ceil(needed::numeric / brokers)::bigint)
+    -- without a broker count, the divisor-friendly part still applies
+    WHEN rounding IN ('divisor_friendly', 'divisor_friendly_broker_multiple')
+        THEN kpr.divisor_friendly_partitions(needed)
+    ELSE needed
+END;
+COMMENT ON FUNCTION kpr._round_partitions(bigint, text, integer) IS 'A partition count rounded up as the setting partition_rounding says, on a cluster of the given brokers (NULL: unknown, so no broker multiple).';
+GRANT EXECUTE ON FUNCTION kpr._round_partitions(bigint, text, integer) TO PUBLIC;
+
+-- The growth trend's fit: a line through the daily peaks that one spike
+-- day cannot tilt (Theil-Sen), in C for speed (src/trend_fit.c).
+CREATE TYPE kpr.trend AS (
+    points      integer,
+    slope       double precision,
+    intercept   double precision,
+    slope_low   double precision,
+    slope_high  double precision
+);
+COMMENT ON TYPE kpr.trend IS 'A Theil-Sen line: the points fitted, the slope (median of the pair slopes), the intercept (the line at x = 0) and Sen''s 95% interval of the slope; slope and the rest NULL when fewer than two distinct x.';
+
+CREATE FUNCTION kpr._theil_sen_accum(internal, double precision, double precision)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'kpr_trend_accum'
+LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION kpr._theil_sen_accum(internal, double precision, double precision) IS 'Transition function of kpr.theil_sen: keeps the points.';
+GRANT EXECUTE ON FUNCTION kpr._theil_sen_accum(internal, double precision, double precision) TO PUBLIC;
+
+CREATE FUNCTION kpr._theil_sen_final(internal)
+RETURNS kpr.trend
+AS 'MODULE_PATHNAME', 'kpr_trend_final'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION kpr._theil_sen_final(internal) IS 'Final function of kpr.theil_sen: fits the points.';
+GRANT EXECUTE ON FUNCTION kpr._theil_sen_final(internal) TO PUBLIC;
+
+CREATE AGGREGATE kpr.theil_sen(x double precision, y double precision) (
+    SFUNC = kpr._theil_sen_accum,
+    STYPE = internal,
+    FINALFUNC = kpr._theil_sen_final
+);
+COMMENT ON AGGREGATE kpr.theil_sen(double precision, double precision) IS 'The Theil-Sen line through the points (x, y) as a kpr.trend: the median of the slopes of all pairs of points with different x, robust to outliers (about 29% of the points) and to gaps; rows with a NULL coordinate are left out.';
+GRANT EXECUTE ON FUNCTION kpr.theil_sen(double precision, double precision) TO PUBLIC;
+
 CREATE OR REPLACE VIEW kpr.effective_settings AS
 SELECT i.server,
        i.topic,
@@ -315,8 +399,9 @@ SELECT i.server,
            AS partition_throughput_bytes_per_sec,
        coalesce(t.min_partitions, s.min_partitions, g.min_partitions, 1)
            AS min_partitions,
-       coalesce(t.round_to_broker_multiple, s.round_to_broker_multiple,
-                g.round_to_broker_multiple, false)
+       -- kept for readers of 0.1.5's column; partition_rounding decides
+       coalesce(t.partition_rounding, s.partition_rounding, g.partition_rounding, 'none')
+           IN ('broker_multiple', 'divisor_friendly_broker_multiple')
            AS round_to_broker_multiple,
        coalesce(t.max_partitions_per_broker, s.max_partitions_per_broker,
                 g.max_partitions_per_broker, 4000)
@@ -330,7 +415,13 @@ SELECT i.server,
        coalesce(t.consumer_group_include, s.consumer_group_include, g.consumer_group_include)
            AS consumer_group_include,
        coalesce(t.consumer_group_exclude, s.consumer_group_exclude, g.consumer_group_exclude)
-           AS consumer_group_exclude
+           AS consumer_group_exclude,
+       coalesce(t.trend_days, s.trend_days, g.trend_days, 28) AS trend_days,
+       coalesce(t.min_trend_days, s.min_trend_days, g.min_trend_days, 14) AS min_trend_days,
+       coalesce(t.forecast_horizon_days, s.forecast_horizon_days, g.forecast_horizon_days, 365)
+           AS forecast_horizon_days,
+       coalesce(t.partition_rounding, s.partition_rounding, g.partition_rounding, 'none')
+           AS partition_rounding
 FROM kpr.topic_inventory i
 LEFT JOIN kpr.settings t ON t.server = i.server AND t.topic = i.topic
 LEFT JOIN kpr.settings s ON s.server = i.server AND s.topic IS NULL
@@ -340,6 +431,19 @@ COMMENT ON COLUMN kpr.effective_settings.consumer_throughput IS 'auto, measured 
 COMMENT ON COLUMN kpr.effective_settings.min_backlogged_minutes IS 'Minutes backlogged in the window before a group''s evidence counts.';
 COMMENT ON COLUMN kpr.effective_settings.consumer_group_include IS 'Globs of the groups that count; NULL: every group.';
 COMMENT ON COLUMN kpr.effective_settings.consumer_group_exclude IS 'Globs of the groups that never count.';
+COMMENT ON COLUMN kpr.effective_settings.round_to_broker_multiple IS 'Whether partition_rounding includes the broker multiple (the setting of 0.1.5 and before, which partition_rounding replaces).';
+COMMENT ON COLUMN kpr.effective_settings.trend_days IS 'Days the growth trend is fitted over.';
+COMMENT ON COLUMN kpr.effective_settings.min_trend_days IS 'Days with traffic the trend needs before there is a forecast.';
+COMMENT ON COLUMN kpr.effective_settings.forecast_horizon_days IS 'Days ahead the recommendation plans for.';
+COMMENT ON COLUMN kpr.effective_settings.partition_rounding IS 'none, broker_multiple, divisor_friendly or divisor_friendly_broker_multiple.';
+
+CREATE FUNCTION kpr._format_rate_change(bytes_per_sec_per_day double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN bytes_per_sec_per_day < 0 THEN '-' ELSE '+' END
+       || kpr.format_bytes_per_sec(abs(bytes_per_sec_per_day));
+COMMENT ON FUNCTION kpr._format_rate_change(double precision) IS 'A change of rate with its sign: 1048576 -> ''+1.0 MiB/s''.';
+GRANT EXECUTE ON FUNCTION kpr._format_rate_change(double precision) TO PUBLIC;
 
 CREATE OR REPLACE VIEW kpr.recommended_partitions AS
 WITH latest_broker_count AS (
@@ -352,8 +456,9 @@ observed AS (
     SELECT e.*,
            i.partition_count, i.replication_factor, i.is_internal,
            b.broker_count,
-           w.window_first_day, w.window_last_day,
+           w.window_first_day, w.window_last_day, w.today,
            t.*,
+           tr.*,
            cg.*,
            t.most_skewed_day[1] AS partition_skew,
            t.most_skewed_day[3]::integer AS busiest_partition,
@@ -367,7 +472,8 @@ observed AS (
     LEFT JOIN latest_broker_count b USING (server)
     CROSS JOIN LATERAL (
         SELECT (now() AT TIME ZONE 'UTC')::date - e.window_days AS window_first_day,
-               (now() AT TIME ZONE 'UTC')::date - 1 AS window_last_day
+               (now() AT TIME ZONE 'UTC')::date - 1 AS window_last_day,
+               (now() AT TIME ZONE 'UTC')::date AS today
     ) w
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE c.bytes_in IS NOT NULL
@@ -395,6 +501,19 @@ observed AS (
         WHERE c.server = e.server AND c.topic = e.topic
           AND c.day BETWEEN w.window_first_day AND w.window_last_day
     ) t
+    -- The growth trend: a Theil-Sen line through the daily peaks (the day's
+    -- measured peak, or its total / 86400) of the trend_days complete days,
+    -- x counted in days from today, so its intercept is today's level.
+    CROSS JOIN LATERAL (
+        SELECT count(*)::integer AS trend_days_observed,
+               kpr.theil_sen((c.day - w.today)::double precision,
+                             coalesce(c.peak_bytes_in_per_sec, c.bytes_in / 86400.0::double precision))
+                   AS fit
+        FROM kpr.consumption_daily c
+        WHERE c.server = e.server AND c.topic = e.topic
+          AND c.day BETWEEN w.today - e.trend_days AND w.window_last_day
+          AND (c.peak_bytes_in_per_sec IS NOT NULL OR c.bytes_in IS NOT NULL)
+    ) tr
     -- The consumer groups that read the topic, from the window's first day
     -- to today (a sample of today is evidence too): the slowest group that
     -- reads with one member per partition gives the measured per-partition
@@ -459,7 +578,7 @@ observed AS (
 -- being inlined); a lateral subquery with OFFSET 0 stays a subquery, so its
 -- columns are values.  bench/view.sh measures the difference.
 sized AS (
-    SELECT o.*, m.*, n.*
+    SELECT o.*, m.*, n.*, f.*, p.*
     FROM observed o
     -- the per-partition throughput: measured where the evidence suffices
     -- (consumer_throughput auto), or as the setting forces
@@ -490,17 +609,68 @@ sized AS (
                    AS partition_throughput
         OFFSET 0
     ) n
+    -- The trend, when there is history enough: growing or shrinking where
+    -- Sen's 95% interval of the slope lies above or below 0, else flat (a
+    -- slope the day-to-day variation could give is not projected).
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN NOT n.has_traffic OR o.trend_days_observed < o.min_trend_days
+                         OR (o.fit).slope IS NULL THEN NULL
+                    WHEN (o.fit).slope_low > 0 THEN 'growing'
+                    WHEN (o.fit).slope_high < 0 THEN 'shrinking'
+                    ELSE 'flat'
+               END AS trend
+        OFFSET 0
+    ) f
+    -- The forecast: the window's peak moves by the trend's slope per day;
+    -- at the horizon it needs horizon_by_throughput partitions.
+    CROSS JOIN LATERAL (
+        SELECT q.growth_per_day,
+               q.projected_peak,
+               ceil(q.projected_peak * o.throughput_factor::numeric / n.partition_throughput)::bigint
+                   AS horizon_by_throughput
+        FROM (
+            SELECT g.growth_per_day,
+                   greatest(o.peak_in + g.growth_per_day * o.forecast_horizon_days, 0) AS projected_peak
+            FROM (SELECT CASE WHEN f.trend IS NULL THEN NULL
+                              WHEN f.trend = 'flat' THEN 0
+                              ELSE (o.fit).slope::numeric
+                         END AS growth_per_day) g
+        ) q
+        OFFSET 0
+    ) p
 ),
 rounded AS (
     SELECT s.*, r.*
     FROM sized s
     CROSS JOIN LATERAL (
-        SELECT greatest(s.by_throughput, s.min_partitions) AS at_least_min,
-               CASE WHEN s.round_to_broker_multiple AND s.broker_count IS NOT NULL
-                    THEN ceil(greatest(s.by_throughput, s.min_partitions)::numeric
-                              / s.broker_count)::bigint * s.broker_count
-                    ELSE greatest(s.by_throughput, s.min_partitions)
-               END AS rounded
+        SELECT x.*,
+               kpr._round_partitions(x.at_least_min, s.partition_rounding, s.broker_count) AS rounded,
+               kpr._round_partitions(greatest(s.horizon_by_throughput, s.min_partitions),
+                                     s.partition_rounding, s.broker_count) AS horizon_partitions,
+               -- the first day the need passes the current count: today if it
+               -- already has; never for a flat or shrinking topic; else the
+               -- day the growing peak passes what the count carries, if that
+               -- is within the horizon
+               CASE WHEN s.trend IS NULL THEN NULL
+                    WHEN x.needed_today > s.partition_count THEN s.today
+                    WHEN s.growth_per_day <= 0 THEN NULL
+                    ELSE (SELECT s.today + d.days::integer
+                          FROM (SELECT floor((s.partition_count * s.partition_throughput
+                                              / s.throughput_factor::numeric - s.peak_in)
+                                             / s.growth_per_day) + 1 AS days) d
+                          WHERE d.days <= s.forecast_horizon_days)
+               END AS runs_out_on
+        FROM (
+            SELECT greatest(s.by_throughput, s.horizon_by_throughput, s.min_partitions) AS at_least_min,
+                   greatest(s.by_throughput, s.min_partitions) AS needed_today,
+                   -- the rounding that applies (no broker multiple without a broker count)
+                   CASE WHEN s.partition_rounding = 'divisor_friendly_broker_multiple'
+                             AND s.broker_count IS NULL THEN 'divisor_friendly'
+                        WHEN s.partition_rounding = 'broker_multiple'
+                             AND s.broker_count IS NULL THEN 'none'
+                        ELSE s.partition_rounding
+                   END AS rounding_applied
+        ) x
         OFFSET 0
     ) r
 ),
@@ -515,8 +685,10 @@ decided AS (
                     ELSE 'keep'
                END AS action,
                CASE WHEN NOT r.has_traffic THEN NULL
-                    WHEN r.rounded > r.at_least_min THEN 'broker_multiple'
-                    WHEN r.at_least_min > r.by_throughput THEN 'min_partitions'
+                    WHEN r.rounded > r.at_least_min THEN r.rounding_applied
+                    WHEN r.at_least_min > greatest(r.by_throughput, r.horizon_by_throughput)
+                        THEN 'min_partitions'
+                    WHEN r.horizon_by_throughput > r.by_throughput THEN 'forecast'
                     ELSE 'throughput'
                END AS decided_by,
                r.hot_partition AND r.busiest_required > r.partition_throughput
@@ -588,12 +760,49 @@ SELECT c.server,
                                c.measured_any_group, round(c.measured_any_minutes::numeric, 1),
                                c.min_backlogged_minutes)
                    ELSE '' END
-           || CASE WHEN c.at_least_min > c.by_throughput
+           || CASE
+              WHEN c.trend IS NULL
+              THEN format('; no forecast: %s of the last %s days observed, min_trend_days %s',
+                          c.trend_days_observed, c.trend_days, c.min_trend_days)
+              WHEN c.trend = 'flat'
+              THEN format('; flat: no trend beyond the day-to-day variation over %s days observed (95%%: %s to %s per day)',
+                          c.trend_days_observed, kpr._format_rate_change((c.fit).slope_low),
+                          kpr._format_rate_change((c.fit).slope_high))
+              ELSE format('; %s %s per day over %s days observed (95%%: %s to %s)',
+                          c.trend, kpr._format_rate_change((c.fit).slope), c.trend_days_observed,
+                          kpr._format_rate_change((c.fit).slope_low),
+                          kpr._format_rate_change((c.fit).slope_high))
+                   || CASE WHEN c.trend = 'shrinking'
+                           THEN ': it never runs out'
+                           WHEN c.forecast_horizon_days > 0
+                           THEN format(': in %s days the peak reaches %s, x factor %s = %s needs %s partition%s',
+                                       c.forecast_horizon_days, kpr.format_bytes_per_sec(c.projected_peak),
+                                       c.throughput_factor::numeric,
+                                       kpr.format_bytes_per_sec(c.projected_peak * c.throughput_factor::numeric),
+                                       c.horizon_by_throughput,
+                                       CASE WHEN c.horizon_by_throughput = 1 THEN '' ELSE 's' END)
+                           ELSE '' END
+              END
+           || CASE WHEN c.runs_out_on > c.today
+                   THEN format('; the current %s run out in %s days', c.partition_count,
+                               c.runs_out_on - c.today)
+                   ELSE '' END
+           || CASE WHEN c.at_least_min > greatest(c.by_throughput, c.horizon_by_throughput)
                    THEN format('; raised to min_partitions %s', c.min_partitions)
                    ELSE '' END
            || CASE WHEN c.rounded > c.at_least_min
-                   THEN format('; rounded up to %s, a multiple of %s brokers', c.rounded, c.broker_count)
-                   WHEN c.round_to_broker_multiple AND c.broker_count IS NULL
+                   THEN format('; rounded up to %s', c.rounded)
+                        || CASE c.rounding_applied
+                           WHEN 'broker_multiple'
+                           THEN format(', a multiple of %s brokers', c.broker_count)
+                           WHEN 'divisor_friendly'
+                           THEN ', the next divisor-friendly count'
+                           ELSE format(', %s brokers x %s (divisor-friendly)', c.broker_count,
+                                       c.rounded / c.broker_count)
+                           END
+                   ELSE '' END
+           || CASE WHEN c.partition_rounding IN ('broker_multiple', 'divisor_friendly_broker_multiple')
+                        AND c.broker_count IS NULL
                    THEN '; not rounded to a broker multiple: no collect has recorded the broker count'
                    ELSE '' END
            || CASE WHEN c.hot_partition
@@ -647,7 +856,18 @@ SELECT c.server,
        coalesce(c.measured_enough_group, c.measured_any_group) AS measured_by_group,
        c.consumer_groups,
        c.short_of_members[1][1] AS group_short_of_members,
-       c.behind_group AS group_behind
+       c.behind_group AS group_behind,
+       c.trend,
+       c.trend_days_observed,
+       (c.fit).slope AS trend_bytes_in_per_sec_per_day,
+       (c.fit).slope_low AS trend_low_bytes_in_per_sec_per_day,
+       (c.fit).slope_high AS trend_high_bytes_in_per_sec_per_day,
+       c.forecast_horizon_days,
+       CASE WHEN c.trend IS NOT NULL THEN c.projected_peak::double precision END
+           AS projected_peak_bytes_in_per_sec,
+       CASE WHEN c.trend IS NOT NULL THEN c.horizon_partitions END AS horizon_partitions,
+       c.runs_out_on,
+       c.partition_rounding
 FROM capped c;
 
 COMMENT ON COLUMN kpr.recommended_partitions.action IS 'increase, keep, over_provisioned, no_data, or add_consumers: a group fell behind with fewer members than partitions (more partitions would not help it).';
@@ -659,3 +879,17 @@ COMMENT ON COLUMN kpr.recommended_partitions.measured_by_group IS 'The group tha
 COMMENT ON COLUMN kpr.recommended_partitions.consumer_groups IS 'Consumer groups that read the topic in the window (sampled by kpr.collect_consumer_groups): the fan-out by groups, beside fan_out by bytes.';
 COMMENT ON COLUMN kpr.recommended_partitions.group_short_of_members IS 'A group backlogged at least min_backlogged_minutes and still behind, with fewer members than partitions: action add_consumers.';
 COMMENT ON COLUMN kpr.recommended_partitions.group_behind IS 'A group backlogged at least min_backlogged_minutes and still behind, reading every partition with a member of its own: the group an increase is for.';
+COMMENT ON COLUMN kpr.recommended_partitions.decided_by IS 'What set the count: throughput (today''s peak), forecast (the peak projected at the horizon), min_partitions, or the rounding (broker_multiple, divisor_friendly, divisor_friendly_broker_multiple); NULL for no_data.';
+COMMENT ON COLUMN kpr.recommended_partitions.trend IS 'growing or shrinking (Sen''s 95% interval of the slope above or below 0), flat (the interval holds 0), or NULL: no forecast (fewer than min_trend_days days observed, or no traffic).';
+COMMENT ON COLUMN kpr.recommended_partitions.trend_days_observed IS 'Days with traffic among the trend_days complete days before today.';
+COMMENT ON COLUMN kpr.recommended_partitions.trend_bytes_in_per_sec_per_day IS 'Slope of the Theil-Sen line through the daily peak ingress (measured peak, or total / 86400) of those days: bytes per second gained per day.';
+COMMENT ON COLUMN kpr.recommended_partitions.trend_low_bytes_in_per_sec_per_day IS 'Lower end of Sen''s 95% interval of that slope.';
+COMMENT ON COLUMN kpr.recommended_partitions.trend_high_bytes_in_per_sec_per_day IS 'Upper end of Sen''s 95% interval of that slope.';
+COMMENT ON COLUMN kpr.recommended_partitions.forecast_horizon_days IS 'Days ahead the recommendation plans for (setting forecast_horizon_days).';
+COMMENT ON COLUMN kpr.recommended_partitions.projected_peak_bytes_in_per_sec IS 'The window''s peak moved by the slope (0 when flat) for forecast_horizon_days days, at least 0; NULL without a forecast.';
+COMMENT ON COLUMN kpr.recommended_partitions.horizon_partitions IS 'Partitions the projected peak needs (x throughput_factor / per-partition throughput, at least min_partitions, rounded as partition_rounding says); the recommendation is the greater of this and today''s need.';
+COMMENT ON COLUMN kpr.recommended_partitions.runs_out_on IS 'First UTC day on which the projected need passes the current count, within the horizon: today when it already has; NULL for a flat or shrinking topic that has enough, beyond the horizon, or without a forecast.';
+COMMENT ON COLUMN kpr.recommended_partitions.partition_rounding IS 'The rounding setting in force: none, broker_multiple, divisor_friendly or divisor_friendly_broker_multiple.';
+
+-- No view reads the boolean any more: partition_rounding holds its value.
+ALTER TABLE kpr.settings DROP COLUMN round_to_broker_multiple;

@@ -40,13 +40,13 @@ INSERT INTO kpr.topic_inventory (server, topic, partition_count, replication_fac
     ('beta',  'broker_count_unknown',   7,  1, false, NULL);
 
 INSERT INTO kpr.settings (server, topic, throughput_factor, partition_throughput_bytes_per_sec,
-                          min_partitions, round_to_broker_multiple, note) VALUES
+                          min_partitions, partition_rounding, note) VALUES
     ('alpha', 'seed_example',          2.5, 25000000, NULL, NULL, 'the seed''s worked example'),
     ('alpha', 'one_byte_over',         1,   NULL,     NULL, NULL, 'required = peak'),
-    ('alpha', 'broker_multiple',       NULL, NULL,    NULL, true, NULL),
-    ('alpha', 'broker_multiple_exact', NULL, NULL,    NULL, true, NULL),
+    ('alpha', 'broker_multiple',       NULL, NULL,    NULL, 'broker_multiple', NULL),
+    ('alpha', 'broker_multiple_exact', NULL, NULL,    NULL, 'broker_multiple', NULL),
     ('alpha', 'min_partitions',        NULL, NULL,    6,    NULL, NULL),
-    ('beta',  'broker_count_unknown',  NULL, NULL,    NULL, true, NULL);
+    ('beta',  'broker_count_unknown',  NULL, NULL,    NULL, 'broker_multiple', NULL);
 
 INSERT INTO kpr.consumption_daily (server, topic, day, bytes_in, peak_bytes_in_per_sec,
                                    bytes_out, peak_bytes_out_per_sec, peak_interval_seconds, source) VALUES

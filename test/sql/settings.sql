@@ -25,7 +25,8 @@ INSERT INTO kpr.consumption_daily (server, topic, day, peak_bytes_in_per_sec, so
 -- No settings rows: the defaults.  Factor 3 -> 3 partitions everywhere, except
 -- short_window: its 40 MiB/s day is in the 7-day window, 40 x 3 / 10 = 12.
 SELECT server, topic, throughput_factor, window_days, partition_throughput_bytes_per_sec,
-       min_partitions, round_to_broker_multiple, max_partitions_per_broker
+       min_partitions, partition_rounding, max_partitions_per_broker,
+       trend_days, min_trend_days, forecast_horizon_days
 FROM kpr.effective_settings ORDER BY server, topic;
 SELECT server, topic, recommended_partitions FROM kpr.recommended_partitions ORDER BY server, topic;
 
@@ -64,5 +65,9 @@ INSERT INTO kpr.settings (window_days) VALUES (0);
 INSERT INTO kpr.settings (partition_throughput_bytes_per_sec) VALUES (0);
 INSERT INTO kpr.settings (min_partitions) VALUES (0);
 INSERT INTO kpr.settings (max_partitions_per_broker) VALUES (-1);
+INSERT INTO kpr.settings (partition_rounding) VALUES ('round_nicely');
+INSERT INTO kpr.settings (trend_days) VALUES (1);
+INSERT INTO kpr.settings (min_trend_days) VALUES (1);
+INSERT INTO kpr.settings (forecast_horizon_days) VALUES (-1);
 SELECT server, topic, throughput_factor FROM kpr.settings ORDER BY server NULLS FIRST;
 DELETE FROM kpr.settings;

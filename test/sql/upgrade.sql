@@ -22,12 +22,16 @@ SELECT 'prod', t, (now() AT TIME ZONE 'UTC')::date - d, 1000000 * d, 1000 * d, 5
        (SELECT max(run_id) FROM kpr.collection_runs)
 FROM unnest(ARRAY['orders', 'clicks']) AS t, generate_series(1, 2) AS d;
 INSERT INTO kpr.settings (server, throughput_factor) VALUES ('prod', 2);
+-- the boolean that 0.1.6 folds into partition_rounding
+INSERT INTO kpr.settings (server, topic, round_to_broker_multiple) VALUES
+    ('staging', NULL, true), ('staging', 'audit', false);
 
 CREATE TEMP TABLE before AS
 SELECT 'runs' AS what, md5(string_agg(to_jsonb(r)::text, ',' ORDER BY run_id)) AS fingerprint FROM kpr.collection_runs r
 UNION ALL SELECT 'inventory', md5(string_agg(i::text, ',' ORDER BY topic)) FROM kpr.topic_inventory i
 UNION ALL SELECT 'history', md5(string_agg(to_jsonb(c)::text, ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
-UNION ALL SELECT 'settings', md5(string_agg(to_jsonb(s)::text, ',')) FROM kpr.settings s
+-- (0.1.6 folds round_to_broker_multiple into partition_rounding: checked below)
+UNION ALL SELECT 'settings', md5(string_agg((to_jsonb(s) - 'round_to_broker_multiple')::text, ',' ORDER BY server, topic NULLS FIRST)) FROM kpr.settings s
 UNION ALL SELECT 'recommendation', md5(string_agg(to_jsonb(p)::text, ',' ORDER BY topic)) FROM kpr.recommended_partitions p;
 
 ALTER EXTENSION kafka_partition_recommender UPDATE;
@@ -47,17 +51,28 @@ JOIN (SELECT 'runs' AS what, md5(string_agg((to_jsonb(r) - 'notes')::text, ',' O
                                                   - 'keyed_share')::text,
                                       ',' ORDER BY topic, day)) FROM kpr.consumption_daily c
       -- 0.1.5 adds a setting and the view's partition columns (checked below),
-      -- 0.1.6 four settings and the view's consumer group columns
+      -- 0.1.6 eight settings and the view's consumer group and forecast
+      -- columns; the reason says there is no forecast yet (two days of history)
       UNION ALL SELECT 'settings', md5(string_agg((to_jsonb(s) - 'hot_partition_skew' - 'consumer_throughput'
                                                    - 'min_backlogged_minutes' - 'consumer_group_include'
-                                                   - 'consumer_group_exclude')::text, ',')) FROM kpr.settings s
+                                                   - 'consumer_group_exclude' - 'trend_days' - 'min_trend_days'
+                                                   - 'forecast_horizon_days' - 'partition_rounding')::text,
+                                      ',' ORDER BY server, topic NULLS FIRST)) FROM kpr.settings s
       UNION ALL SELECT 'recommendation', md5(string_agg((to_jsonb(p) - 'busiest_partition' - 'busiest_partition_share'
                                                          - 'partition_skew' - 'hot_partition' - 'hot_partition_skew'
                                                          - 'keyed_share' - 'partition_throughput_source'
                                                          - 'assumed_partition_throughput_bytes_per_sec'
                                                          - 'measured_partition_throughput_bytes_per_sec'
                                                          - 'measured_by_group' - 'consumer_groups'
-                                                         - 'group_short_of_members' - 'group_behind')::text,
+                                                         - 'group_short_of_members' - 'group_behind'
+                                                         - 'trend' - 'trend_days_observed'
+                                                         - 'trend_bytes_in_per_sec_per_day'
+                                                         - 'trend_low_bytes_in_per_sec_per_day'
+                                                         - 'trend_high_bytes_in_per_sec_per_day'
+                                                         - 'forecast_horizon_days' - 'projected_peak_bytes_in_per_sec'
+                                                         - 'horizon_partitions' - 'runs_out_on' - 'partition_rounding'
+                                                         || jsonb_build_object('reason',
+                                                                regexp_replace(p.reason, '; no forecast: 2 of the last 28 days observed, min_trend_days 14', '')))::text,
                                       ',' ORDER BY topic))
                 FROM kpr.recommended_partitions p) a
 USING (what)
@@ -134,6 +149,16 @@ SELECT topic, partition_throughput_source, partition_throughput_bytes_per_sec,
 FROM kpr.recommended_partitions ORDER BY topic;
 SELECT has_function_privilege('public', 'kpr.collect_consumer_groups(name)', 'EXECUTE') AS public_may_sample_groups,
        has_table_privilege('public', 'kpr.consumer_group_daily', 'SELECT') AS public_may_read_groups;
+-- ... planning: round_to_broker_multiple became partition_rounding (true:
+-- broker_multiple, false: none, NULL: inherit), the trend settings at their
+-- defaults, and no forecast on two days of history.
+SELECT server, topic, partition_rounding FROM kpr.settings ORDER BY server, topic NULLS FIRST;
+SELECT count(*) AS boolean_columns_left FROM pg_attribute
+WHERE attrelid = 'kpr.settings'::regclass AND attname = 'round_to_broker_multiple' AND NOT attisdropped;
+SELECT DISTINCT trend_days, min_trend_days, forecast_horizon_days, partition_rounding
+FROM kpr.effective_settings;
+SELECT topic, trend, trend_days_observed, horizon_partitions, runs_out_on, decided_by
+FROM kpr.recommended_partitions ORDER BY topic;
 
 -- A fresh install of 0.1.6 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Unit tests of the PostgreSQL-free parts: build them, run
 # test_prometheus_response, test_sample_plan, test_sample_estimate,
-# test_sample_order and test_confluent_response (no server needed), start the fault server on
+# test_sample_order, test_confluent_response and test_trend_fit (no server needed), start the fault server on
 # 127.0.0.1, run test_http, all under AddressSanitizer + UBSan; always stop
 # the server.
 #
@@ -31,9 +31,9 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 
 case $mode in
 	asan) make -s -C "$here" asan; binary=$here/test_http_asan
-		serverless="$here/test_prometheus_response_asan $here/test_sample_plan_asan $here/test_sample_estimate_asan $here/test_sample_order_asan $here/test_confluent_response_asan" ;;
+		serverless="$here/test_prometheus_response_asan $here/test_sample_plan_asan $here/test_sample_estimate_asan $here/test_sample_order_asan $here/test_confluent_response_asan $here/test_trend_fit_asan" ;;
 	valgrind) make -s -C "$here" all; binary=$here/test_http
-		serverless="$here/test_prometheus_response $here/test_sample_plan $here/test_sample_estimate $here/test_sample_order $here/test_confluent_response" ;;
+		serverless="$here/test_prometheus_response $here/test_sample_plan $here/test_sample_estimate $here/test_sample_order $here/test_confluent_response $here/test_trend_fit" ;;
 	*) echo "usage: $0 [asan|valgrind]" >&2; exit 2 ;;
 esac
 
