@@ -437,6 +437,154 @@ COMMENT ON COLUMN kpr.effective_settings.min_trend_days IS 'Days with traffic th
 COMMENT ON COLUMN kpr.effective_settings.forecast_horizon_days IS 'Days ahead the recommendation plans for.';
 COMMENT ON COLUMN kpr.effective_settings.partition_rounding IS 'none, broker_multiple, divisor_friendly or divisor_friendly_broker_multiple.';
 
+-- Platform limits (issue 18, third part): dated, sourced rows; a server's
+-- options platform and platform_tier pick the rows that apply, and the
+-- recommendation warns where applying every recommendation passes one.
+CREATE TABLE kpr.platform_limits (
+    platform     text NOT NULL CHECK (platform <> ''),
+    tier         text NOT NULL CHECK (tier <> ''),
+    limit_name   text NOT NULL CHECK (limit_name IN ('partitions_per_cluster', 'replicas_per_broker')),
+    value        bigint NOT NULL CHECK (value > 0),
+    unit         text NOT NULL,
+    source       text NOT NULL,
+    as_of        date NOT NULL,
+    note         text,
+    provided_by  text NOT NULL DEFAULT current_user,
+    PRIMARY KEY (platform, tier, limit_name, provided_by)
+);
+COMMENT ON TABLE kpr.platform_limits IS 'Partition limits of Kafka platforms, one dated, sourced row per limit.  A server''s options platform and platform_tier select the rows that apply (tier ''*'': every tier of the platform); a row of your own for the same platform, tier and limit takes precedence over the shipped one.  Shipped rows (provided_by kafka_partition_recommender) come with the extension and its updates; pg_dump keeps your rows.';
+COMMENT ON COLUMN kpr.platform_limits.platform IS 'Platform, as the server option platform names it: confluent_cloud, aws_msk, apache_kafka, or your own.';
+COMMENT ON COLUMN kpr.platform_limits.tier IS 'Tier, as the server option platform_tier names it (the cluster type, or the broker size); * for every tier.';
+COMMENT ON COLUMN kpr.platform_limits.limit_name IS 'partitions_per_cluster (partitions before replication, all topics) or replicas_per_broker (partition replicas, leaders and followers, on one broker).';
+COMMENT ON COLUMN kpr.platform_limits.value IS 'The limit.';
+COMMENT ON COLUMN kpr.platform_limits.unit IS 'What the value counts, in words.';
+COMMENT ON COLUMN kpr.platform_limits.source IS 'Where the value is published.';
+COMMENT ON COLUMN kpr.platform_limits.as_of IS 'When the value was read at its source.';
+COMMENT ON COLUMN kpr.platform_limits.note IS 'What the source adds (whether the limit is enforced or advice).';
+COMMENT ON COLUMN kpr.platform_limits.provided_by IS 'kafka_partition_recommender for the shipped rows; for yours, the role that added it (or what you put).';
+SELECT pg_catalog.pg_extension_config_dump('kpr.platform_limits',
+                                           'WHERE provided_by <> ''kafka_partition_recommender''');
+
+INSERT INTO kpr.platform_limits (platform, tier, limit_name, value, unit, source, as_of, note, provided_by)
+SELECT 'confluent_cloud', tier, 'partitions_per_cluster', value,
+       'partitions before replication, all topics of the cluster',
+       'https://docs.confluent.io/cloud/current/clusters/cluster-types.html', date '2026-12-08',
+       'Cluster limit comparison: partitions (pre-replication, non-compacted topics), the cluster type''s maximum; a Dedicated cluster''s own limit also grows with its CKUs.',
+       'kafka_partition_recommender'
+FROM (VALUES ('basic', 4096), ('standard', 4096), ('enterprise', 30000), ('dedicated', 100000)) AS t(tier, value)
+UNION ALL
+SELECT 'aws_msk', tier, 'replicas_per_broker', value,
+       'partition replicas (leaders and followers) per broker',
+       'https://docs.aws.amazon.com/msk/latest/developerguide/bestpractices.html', date '2026-12-08',
+       format('Recommended partitions per Standard broker, not enforced; the most that still supports update operations is %s.', updatable),
+       'kafka_partition_recommender'
+FROM (VALUES ('kafka.t3.small', 300, 300),
+             ('kafka.m5.large', 1000, 1500), ('kafka.m5.xlarge', 1000, 1500),
+             ('kafka.m5.2xlarge', 2000, 3000),
+             ('kafka.m5.4xlarge', 4000, 6000), ('kafka.m5.8xlarge', 4000, 6000),
+             ('kafka.m5.12xlarge', 4000, 6000), ('kafka.m5.16xlarge', 4000, 6000),
+             ('kafka.m5.24xlarge', 4000, 6000),
+             ('kafka.m7g.large', 1000, 1500), ('kafka.m7g.xlarge', 1000, 1500),
+             ('kafka.m7g.2xlarge', 2000, 3000),
+             ('kafka.m7g.4xlarge', 4000, 6000), ('kafka.m7g.8xlarge', 4000, 6000),
+             ('kafka.m7g.12xlarge', 4000, 6000), ('kafka.m7g.16xlarge', 4000, 6000))
+     AS b(tier, value, updatable)
+UNION ALL
+SELECT 'apache_kafka', '*', limit_name, value, unit,
+       'https://cwiki.apache.org/confluence/display/KAFKA/KIP-578%3A+Add+configuration+to+limit+number+of+partitions',
+       date '2026-12-08',
+       'The generic recommendation KIP-578 quotes (from clusters with ZooKeeper; not enforced by Kafka).',
+       'kafka_partition_recommender'
+FROM (VALUES ('replicas_per_broker', 4000, 'partition replicas (leaders and followers) per broker'),
+             ('partitions_per_cluster', 200000, 'partitions, all topics of the cluster'))
+     AS a(limit_name, value, unit);
+
+-- A shipped row edited in place would be lost by pg_dump (it keeps only
+-- your rows) and by the next update: refuse, and say what to do instead.
+CREATE FUNCTION kpr._protect_shipped_limits()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $protect$
+BEGIN
+    IF OLD.provided_by = 'kafka_partition_recommender' THEN
+        RAISE EXCEPTION 'the shipped limit % % % cannot be changed or deleted', OLD.platform, OLD.tier, OLD.limit_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Insert your own row for the same platform, tier and limit_name: it takes precedence, and pg_dump keeps it.';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$protect$;
+COMMENT ON FUNCTION kpr._protect_shipped_limits() IS 'Refuses changes to the rows of kpr.platform_limits the extension ships.';
+REVOKE ALL ON FUNCTION kpr._protect_shipped_limits() FROM PUBLIC;
+CREATE TRIGGER protect_shipped_limits BEFORE UPDATE OR DELETE ON kpr.platform_limits
+    FOR EACH ROW EXECUTE FUNCTION kpr._protect_shipped_limits();
+
+-- The limits in force per server: its platform and tier from its options,
+-- and per limit the user's row before the shipped one, the tier's own row
+-- before the platform's '*', the newest first.
+CREATE VIEW kpr.server_limits AS
+SELECT s.srvname::text AS server, o.platform, o.tier, l.limit_name, l.value, l.unit,
+       l.source, l.as_of, l.provided_by, l.tier AS limit_tier
+FROM pg_catalog.pg_foreign_server s
+JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 'kafka_partition_recommender'
+CROSS JOIN LATERAL (
+    SELECT max(option_value) FILTER (WHERE option_name = 'platform') AS platform,
+           max(option_value) FILTER (WHERE option_name = 'platform_tier') AS tier
+    FROM pg_catalog.pg_options_to_table(s.srvoptions)
+) o
+JOIN LATERAL (
+    SELECT DISTINCT ON (p.limit_name) p.*
+    FROM kpr.platform_limits p
+    WHERE p.platform = o.platform AND (p.tier = o.tier OR p.tier = '*')
+    ORDER BY p.limit_name, p.provided_by = 'kafka_partition_recommender', p.tier = '*', p.as_of DESC
+) l ON true;
+COMMENT ON VIEW kpr.server_limits IS 'Per server of the wrapper with a platform option, the limits of kpr.platform_limits in force: one row per limit.';
+COMMENT ON COLUMN kpr.server_limits.server IS 'Foreign server name of the cluster.';
+COMMENT ON COLUMN kpr.server_limits.platform IS 'Its option platform.';
+COMMENT ON COLUMN kpr.server_limits.tier IS 'Its option platform_tier (NULL: not set, so only the platform''s * rows apply).';
+COMMENT ON COLUMN kpr.server_limits.limit_name IS 'partitions_per_cluster or replicas_per_broker.';
+COMMENT ON COLUMN kpr.server_limits.value IS 'The limit.';
+COMMENT ON COLUMN kpr.server_limits.unit IS 'What it counts.';
+COMMENT ON COLUMN kpr.server_limits.source IS 'Where it is published.';
+COMMENT ON COLUMN kpr.server_limits.as_of IS 'When it was read there.';
+COMMENT ON COLUMN kpr.server_limits.provided_by IS 'Who provided the row in force.';
+COMMENT ON COLUMN kpr.server_limits.limit_tier IS 'The tier of that row: the server''s, or *.';
+
+-- kpr.server_load also counts the partitions before replication (the unit
+-- of a per-cluster limit).
+ALTER TABLE kpr.server_load ADD COLUMN partitions_after_recommendations bigint
+    CHECK (partitions_after_recommendations >= 0);
+COMMENT ON COLUMN kpr.server_load.partitions_after_recommendations IS 'Sum over the server''s topics of greatest(current partitions, recommended partitions).';
+
+CREATE OR REPLACE FUNCTION kpr._refresh_server_load(server text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $refresh$
+BEGIN
+    DELETE FROM kpr.server_load l
+     WHERE _refresh_server_load.server IS NULL OR l.server = _refresh_server_load.server;
+    INSERT INTO kpr.server_load (server, replicas_after_recommendations, partitions_after_recommendations,
+                                 topics, computed_at)
+    SELECT r.server,
+           sum(greatest(r.current_partitions, coalesce(r.recommended_partitions, 0))
+               * coalesce(r.replication_factor, 1)),
+           sum(greatest(r.current_partitions, coalesce(r.recommended_partitions, 0))),
+           count(*), now()
+      FROM kpr.recommended_partitions r
+     WHERE _refresh_server_load.server IS NULL OR r.server = _refresh_server_load.server
+     GROUP BY r.server;
+    RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'kpr.server_load was not refreshed: %', SQLERRM
+        USING DETAIL = 'The per-broker and per-cluster warnings of kpr.recommended_partitions keep the figures of the last refresh.',
+              HINT = format('GRANT SELECT, INSERT, DELETE ON kpr.server_load TO %I; GRANT SELECT ON kpr.recommended_partitions TO %I;',
+                            current_user, current_user);
+    RETURN false;
+END
+$refresh$;
+
 CREATE FUNCTION kpr._format_rate_change(bytes_per_sec_per_day double precision)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -701,9 +849,19 @@ capped AS (
     -- recommendation (or kept its current count where that is higher), as
     -- kpr.server_load last computed it: one row, whatever the topic count
     SELECT d.*,
-           l.replicas_after_recommendations::numeric / d.broker_count AS replicas_per_broker_after
+           l.replicas_after_recommendations::numeric / d.broker_count AS replicas_per_broker_after,
+           l.partitions_after_recommendations,
+           pc.value AS platform_partitions_per_cluster,
+           pc.platform || CASE WHEN pc.limit_tier = '*' THEN '' ELSE ' ' || pc.limit_tier END
+               AS platform_partitions_per_cluster_of,
+           pb.value AS platform_replicas_per_broker,
+           pb.platform || CASE WHEN pb.limit_tier = '*' THEN '' ELSE ' ' || pb.limit_tier END
+               AS platform_replicas_per_broker_of
     FROM decided d
     LEFT JOIN kpr.server_load l ON l.server = d.server
+    -- the platform's limits, where the server names its platform
+    LEFT JOIN kpr.server_limits pc ON pc.server = d.server AND pc.limit_name = 'partitions_per_cluster'
+    LEFT JOIN kpr.server_limits pb ON pb.server = d.server AND pb.limit_name = 'replicas_per_broker'
 )
 SELECT c.server,
        c.topic,
@@ -836,6 +994,18 @@ SELECT c.server,
                             c.server, ceil(c.replicas_per_broker_after), c.broker_count,
                             c.max_partitions_per_broker)
            END,
+           CASE WHEN c.action = 'increase'
+                     AND c.replicas_per_broker_after > c.platform_replicas_per_broker
+                THEN format('applying every recommendation on server %s puts %s partition replicas on each of %s brokers, above the %s per broker of %s (kpr.server_limits)',
+                            c.server, ceil(c.replicas_per_broker_after), c.broker_count,
+                            c.platform_replicas_per_broker, c.platform_replicas_per_broker_of)
+           END,
+           CASE WHEN c.action = 'increase'
+                     AND c.partitions_after_recommendations > c.platform_partitions_per_cluster
+                THEN format('applying every recommendation on server %s makes %s partitions, above the %s per cluster of %s (kpr.server_limits)',
+                            c.server, c.partitions_after_recommendations,
+                            c.platform_partitions_per_cluster, c.platform_partitions_per_cluster_of)
+           END,
            CASE WHEN c.has_traffic AND c.busiest_needs_more
                 THEN format('hot partition %s needs %s alone, more than one partition''s %s: %s',
                             c.busiest_partition, kpr.format_bytes_per_sec(c.busiest_required),
@@ -880,6 +1050,7 @@ COMMENT ON COLUMN kpr.recommended_partitions.consumer_groups IS 'Consumer groups
 COMMENT ON COLUMN kpr.recommended_partitions.group_short_of_members IS 'A group backlogged at least min_backlogged_minutes and still behind, with fewer members than partitions: action add_consumers.';
 COMMENT ON COLUMN kpr.recommended_partitions.group_behind IS 'A group backlogged at least min_backlogged_minutes and still behind, reading every partition with a member of its own: the group an increase is for.';
 COMMENT ON COLUMN kpr.recommended_partitions.decided_by IS 'What set the count: throughput (today''s peak), forecast (the peak projected at the horizon), min_partitions, or the rounding (broker_multiple, divisor_friendly, divisor_friendly_broker_multiple); NULL for no_data.';
+COMMENT ON COLUMN kpr.recommended_partitions.warning IS 'Set on increases when applying every recommendation of the server would put more partition replicas on a broker than max_partitions_per_broker or than the platform''s replicas_per_broker, or make more partitions than its partitions_per_cluster (kpr.server_limits); and when a hot partition alone needs more than one partition''s throughput.';
 COMMENT ON COLUMN kpr.recommended_partitions.trend IS 'growing or shrinking (Sen''s 95% interval of the slope above or below 0), flat (the interval holds 0), or NULL: no forecast (fewer than min_trend_days days observed, or no traffic).';
 COMMENT ON COLUMN kpr.recommended_partitions.trend_days_observed IS 'Days with traffic among the trend_days complete days before today.';
 COMMENT ON COLUMN kpr.recommended_partitions.trend_bytes_in_per_sec_per_day IS 'Slope of the Theil-Sen line through the daily peak ingress (measured peak, or total / 86400) of those days: bytes per second gained per day.';
@@ -893,3 +1064,6 @@ COMMENT ON COLUMN kpr.recommended_partitions.partition_rounding IS 'The rounding
 
 -- No view reads the boolean any more: partition_rounding holds its value.
 ALTER TABLE kpr.settings DROP COLUMN round_to_broker_multiple;
+
+-- kpr.server_load's new column, for the servers already collected
+SELECT kpr._refresh_server_load(NULL);

@@ -72,6 +72,15 @@ static const KprOwnOption own_options[] = {
 	{"metrics_source", KPR_ON_SERVER, KPR_VALUE_METRICS_SOURCE},
 	{"metrics_url", KPR_ON_SERVER, KPR_VALUE_URL},
 	{"cluster_id", KPR_ON_SERVER, KPR_VALUE_WORD},
+
+	/*
+	 * What the cluster runs on, for the limits of kpr.platform_limits that
+	 * kpr.recommended_partitions warns about: a platform (confluent_cloud,
+	 * aws_msk, apache_kafka, or one of the user's own rows) and its tier
+	 * (the cluster type, or the broker size).  Any word: users add platforms.
+	 */
+	{"platform", KPR_ON_SERVER, KPR_VALUE_WORD},
+	{"platform_tier", KPR_ON_SERVER, KPR_VALUE_WORD},
 	{"metrics_ca_file", KPR_ON_SERVER, KPR_VALUE_SERVER_FILE},
 	{"topic_filter", KPR_ON_SERVER, KPR_VALUE_TOPIC_PATTERNS},
 	{"include_internal", KPR_ON_SERVER, KPR_VALUE_BOOL},

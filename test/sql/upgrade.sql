@@ -159,6 +159,10 @@ SELECT DISTINCT trend_days, min_trend_days, forecast_horizon_days, partition_rou
 FROM kpr.effective_settings;
 SELECT topic, trend, trend_days_observed, horizon_partitions, runs_out_on, decided_by
 FROM kpr.recommended_partitions ORDER BY topic;
+-- ... the shipped platform limits, and kpr.server_load's partitions
+-- before replication, computed by the update (20 + 20)
+SELECT platform, count(*) AS limits FROM kpr.platform_limits GROUP BY platform ORDER BY platform;
+SELECT server, partitions_after_recommendations, replicas_after_recommendations FROM kpr.server_load;
 
 -- A fresh install of 0.1.6 (0.1.0, then the updates) has the same objects.
 CREATE TEMP TABLE updated_objects AS
