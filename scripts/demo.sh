@@ -1,79 +1,78 @@
 #!/usr/bin/env bash
 # The demo, from a fresh Debian bookworm machine (as root, or with sudo):
-#   1. installs the build packages (scripts/install-deps.sh, no option);
+#   1. installs the build packages and Prometheus (scripts/install-deps.sh --demo);
 #   2. builds the extension and installs it into PostgreSQL 15;
-#   3. starts a local Kafka cluster on 127.0.0.1: librdkafka's mock cluster
+#   3. starts a local Kafka cluster on 127.0.0.1, librdkafka's mock cluster
 #      (3 brokers) holding the 31 topics of test/fixtures/kafka_mock/demo.spec,
-#      7 days of traffic;
+#      and a local Prometheus (Debian's) backfilled with 35 days of the JMX
+#      exporter's series for them (scripts/demo_history.py: MiB/s rates with
+#      a daily cycle, growing, flat and shrinking topics, a spike, a hot
+#      partition, a new topic);
 #   4. in a throwaway PostgreSQL 15 (pg_virtualenv): CREATE EXTENSION, a
-#      server "demo" and a user mapping, kpr.collect('demo') (sampling: counts
-#      from offsets, sizes from a bounded sample), and prints the run and
-#      kpr.recommended_partitions;
+#      server "demo" (the cluster for the topics, Prometheus for the traffic)
+#      and a user mapping, kpr.collect('demo', 35), and prints the run and
+#      kpr.recommended_partitions at the default 10 MiB/s per partition, with
+#      divisor-friendly rounding: the counts, the forecasts, the reasons;
 #   5. stops everything it started, also when a step fails.
 # Nothing else is changed: no existing PostgreSQL cluster is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The mock cluster keeps at most ~5 MiB per partition, so its traffic is a
-# few hundred bytes per second per topic.  To make the recommendation as
-# telling as on a real cluster, the demo sizes partitions for a consumer that
-# sustains this many bytes per second per partition (real default: 10 MiB/s).
-partition_throughput=${KPR_DEMO_PARTITION_THROUGHPUT:-4}
+# days of history the demo loads and collects
+days=${KPR_DEMO_DAYS:-35}
 
 if [[ "${1:-}" == --inner ]]; then
-	bootstrap=$2
-	psql -X -q -v ON_ERROR_STOP=1 -v bootstrap="$bootstrap" \
-		-v partition_throughput="$partition_throughput" <<-'SQL'
+	bootstrap=$2 prometheus_url=$3
+	psql -X -q -v ON_ERROR_STOP=1 -v bootstrap="$bootstrap" -v prometheus_url="$prometheus_url" \
+		-v days="$days" <<-'SQL'
 		\pset footer off
 		SET client_min_messages = warning;
 		CREATE EXTENSION kafka_partition_recommender;
 		CREATE SERVER demo FOREIGN DATA WRAPPER kafka_partition_recommender
-		    OPTIONS (bootstrap_servers :'bootstrap');
+		    OPTIONS (bootstrap_servers :'bootstrap', metrics_source 'prometheus',
+		             metrics_url :'prometheus_url');
 		CREATE USER MAPPING FOR CURRENT_USER SERVER demo;
-		INSERT INTO kpr.settings (server, partition_throughput_bytes_per_sec)
-		VALUES ('demo', :partition_throughput);
+		-- counts that consumer groups of many sizes divide evenly
+		INSERT INTO kpr.settings (server, partition_rounding) VALUES ('demo', 'divisor_friendly');
 
 		\echo
-		\echo '== SELECT kpr.collect(''demo'')  -- the last 7 complete UTC days, sampled'
+		\echo '== SELECT kpr.collect(''demo'', ' :days ')  -- the topics from the cluster, their traffic from Prometheus'
 		\timing on
-		SELECT kpr.collect('demo') AS run_id \gset
+		SELECT kpr.collect('demo', :days) AS run_id \gset
 		\timing off
 		SELECT run_id, status, metrics_source, first_day, last_day, broker_count,
 		       topics_seen, rows_written, finished_at - started_at AS took
 		FROM kpr.collection_runs WHERE run_id = :run_id;
 
 		\echo
-		\echo '== SELECT ... FROM kpr.recommended_partitions'
-		\echo '   (partition_throughput_bytes_per_sec scaled down to ' :partition_throughput ' B/s for the mock cluster''s tiny volumes)'
+		\echo '== SELECT ... FROM kpr.recommended_partitions   (10 MiB/s per partition, factor 3, a year ahead)'
 		SELECT topic,
 		       current_partitions AS now,
 		       recommended_partitions AS recommended,
-		       delta, action,
+		       action, decided_by,
 		       kpr.format_bytes_per_sec(peak_bytes_in_per_sec) AS peak_in,
-		       kpr.format_bytes_per_sec(required_bytes_per_sec) AS required
+		       trend,
+		       CASE WHEN trend IN ('growing', 'shrinking')
+		            THEN kpr._format_rate_change(trend_bytes_in_per_sec_per_day) || '/day' END AS per_day,
+		       kpr.format_bytes_per_sec(projected_peak_bytes_in_per_sec) AS in_a_year,
+		       runs_out_on - current_date AS runs_out_in_days
 		FROM kpr.recommended_partitions
 		WHERE server = 'demo'
-		ORDER BY action, abs(delta) DESC, topic;
+		ORDER BY action, runs_out_on NULLS LAST, recommended_partitions - current_partitions DESC, topic;
 
 		\echo
-		\echo '== why: the reason column of the largest changes'
-		(SELECT topic, reason FROM kpr.recommended_partitions
-		 WHERE server = 'demo' AND action = 'increase' ORDER BY delta DESC LIMIT 2)
-		UNION ALL
-		(SELECT topic, reason FROM kpr.recommended_partitions
-		 WHERE server = 'demo' AND action = 'over_provisioned' ORDER BY delta LIMIT 1);
+		\echo '== why: the reason column of a few topics'
+		SELECT topic, reason FROM kpr.recommended_partitions
+		WHERE server = 'demo'
+		  AND topic IN ('orders.created', 'payments.authorized', 'legacy.batch_export')
+		ORDER BY topic;
 
 		\echo
 		\echo '== hot partitions: a partition carrying at least twice the mean of its topic'
 		SELECT topic, busiest_partition AS busiest, round(partition_skew::numeric, 2) AS skew,
-		       round(100 * busiest_partition_share::numeric, 1) AS "share %",
-		       round(100 * keyed_share::numeric) AS "keyed %"
+		       round(100 * busiest_partition_share::numeric, 1) AS "share %", warning
 		FROM kpr.recommended_partitions
 		WHERE server = 'demo' AND hot_partition ORDER BY partition_skew DESC, topic;
-		\echo '   and what to do about the most skewed one (its warning):'
-		SELECT topic, warning FROM kpr.recommended_partitions
-		WHERE server = 'demo' AND hot_partition AND warning IS NOT NULL
-		ORDER BY partition_skew DESC, topic LIMIT 1;
 
 		\echo
 		\echo '== SELECT action, count(*) FROM kpr.recommended_partitions GROUP BY action'
@@ -83,7 +82,7 @@ if [[ "${1:-}" == --inner ]]; then
 	exit 0
 fi
 
-scripts/install-deps.sh
+scripts/install-deps.sh --demo
 
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
@@ -93,13 +92,21 @@ make -s
 
 state=$(mktemp -d /tmp/kpr-demo.XXXXXX)
 stop() {
-	test/fixtures/kafka_mock/mock-cluster.sh stop "$state"
+	test/fixtures/prometheus/prometheus.sh stop "$state/prometheus"
+	test/fixtures/kafka_mock/mock-cluster.sh stop "$state/mock"
 	rm -rf "$state"
 }
 trap stop EXIT
 
-bootstrap=$(test/fixtures/kafka_mock/mock-cluster.sh start "$state" test/fixtures/kafka_mock/demo.spec 3) ||
+bootstrap=$(test/fixtures/kafka_mock/mock-cluster.sh start "$state/mock" test/fixtures/kafka_mock/demo.spec 3) ||
 	{ echo "demo.sh: the local Kafka cluster did not start" >&2; exit 1; }
 echo "demo.sh: local Kafka cluster (librdkafka mock, 3 brokers) at $bootstrap"
 
-pg_virtualenv -v 15 -t "$PWD/scripts/demo.sh" --inner "$bootstrap"
+python3 scripts/demo_history.py --openmetrics "$state/history.om" --days "$days" ||
+	{ echo "demo.sh: the demo's traffic history could not be written" >&2; exit 1; }
+prometheus_url=$(test/fixtures/prometheus/prometheus.sh start "$state/prometheus" --openmetrics "$state/history.om") ||
+	{ echo "demo.sh: Prometheus did not start" >&2; exit 1; }
+rm -f "$state/history.om"
+echo "demo.sh: Prometheus with $days days of exporter series at $prometheus_url"
+
+pg_virtualenv -v 15 -t "$PWD/scripts/demo.sh" --inner "$bootstrap" "$prometheus_url"

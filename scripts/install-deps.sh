@@ -3,7 +3,8 @@
 # the tests need.  Packages already present are left alone; nothing is
 # installed from outside Debian.  Runs apt-get as root, or through sudo.
 #
-#   scripts/install-deps.sh                 building the extension, and the demo
+#   scripts/install-deps.sh                 building the extension
+#   scripts/install-deps.sh --demo          + what the demo needs (Prometheus, Python)
 #   scripts/install-deps.sh --tests         + what the fast test suite needs
 #   scripts/install-deps.sh --integration   + what the integration suite needs
 set -euo pipefail
@@ -25,6 +26,10 @@ tests=(
 	curl                      # fixture readiness checks
 	openssl                   # a throw-away certificate for the HTTP unit test's TLS checks
 )
+demo=(
+	prometheus                # the demo's metrics source, backfilled (prometheus + promtool)
+	python3                   # writes the demo's history
+)
 integration=(
 	openjdk-17-jre-headless   # the real Kafka broker
 	maven                     # Kafka's jars from Maven Central
@@ -34,9 +39,10 @@ integration=(
 packages=("${build[@]}")
 case "${1:-}" in
 "") ;;
+--demo) packages+=("${demo[@]}") ;;
 --tests) packages+=("${tests[@]}") ;;
 --integration) packages+=("${tests[@]}" "${integration[@]}") ;;
-*) echo "usage: $0 [--tests | --integration]" >&2; exit 2 ;;
+*) echo "usage: $0 [--demo | --tests | --integration]" >&2; exit 2 ;;
 esac
 
 missing=()
