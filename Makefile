@@ -14,7 +14,7 @@ OBJS = src/kpr.o src/options.o src/topic_filter.o src/functions.o src/tasks.o sr
 	src/fetch_metrics.o src/fetch_partition_metrics.o src/partition_traffic.o src/metrics_prometheus_partitions.o \
 	src/metrics.o src/http.o src/confluent_response.o src/metrics_confluent.o \
 	src/prometheus_response.o src/prometheus_promql.o src/metrics_prometheus.o \
-	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o src/trend.o src/trend_fit.o
+	src/run_log.o src/record_run.o src/kpr_time.o src/url_encode.o src/trend.o src/trend_fit.o src/partition_counts.o
 DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommender--0.1.0--0.1.1.sql \
 	sql/kafka_partition_recommender--0.1.1--0.1.2.sql sql/kafka_partition_recommender--0.1.2--0.1.3.sql \
 	sql/kafka_partition_recommender--0.1.3--0.1.4.sql sql/kafka_partition_recommender--0.1.4--0.1.5.sql \

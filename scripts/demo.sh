@@ -55,7 +55,7 @@ if [[ "${1:-}" == --inner ]]; then
 		       CASE WHEN trend IN ('growing', 'shrinking')
 		            THEN kpr._format_rate_change(trend_bytes_in_per_sec_per_day) || '/day' END AS per_day,
 		       kpr.format_bytes_per_sec(projected_peak_bytes_in_per_sec) AS in_a_year,
-		       runs_out_on - current_date AS runs_out_in_days
+		       runs_out_on - (now() AT TIME ZONE 'UTC')::date AS runs_out_in_days
 		FROM kpr.recommended_partitions
 		WHERE server = 'demo'
 		ORDER BY action, runs_out_on NULLS LAST, recommended_partitions - current_partitions DESC, topic;

@@ -13,7 +13,7 @@
 # Defaults (also from the environment): FUZZ_SECONDS=20 and
 # FUZZ_ITERATIONS=2000000 per target, whichever ends first; FUZZ_SEED=1;
 # FUZZ_JOBS=2 targets at a time; crashing inputs in test/fuzz/findings.
-# Seven targets, two at a time, 20 s each: about 1.5 minutes with the build.
+# Eight targets, two at a time, 20 s each: about 1.5 minutes with the build.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ seed=${FUZZ_SEED:-1}
 jobs=${FUZZ_JOBS:-2}
 crash_dir=${FUZZ_CRASH_DIR:-$here/findings}
 all_targets="confluent_response rfc3339 prometheus_vector prometheus_runtimeinfo
-	prometheus_retention promql http_headers"
+	prometheus_retention promql http_headers trend_fit"
 
 usage() {
 	echo "usage: $0 [--seconds N] [--iterations N] [--seed N] [--jobs N] [--crash-dir DIR] [target...]" >&2

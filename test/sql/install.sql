@@ -52,7 +52,8 @@ WHERE pronamespace = 'kpr'::regnamespace AND acl.grantee = 0
 UNION ALL
 SELECT 'wrapper', fdwname
 FROM pg_foreign_data_wrapper, aclexplode(coalesce(fdwacl, acldefault('F', fdwowner))) acl
-WHERE fdwname = 'kafka_partition_recommender' AND acl.grantee = 0;
+WHERE fdwname = 'kafka_partition_recommender' AND acl.grantee = 0
+ORDER BY 1, 2;
 
 -- pg_dump keeps the rows of history and settings tables.
 SELECT config::regclass AS dumped_with_data

@@ -121,6 +121,10 @@ ROLLBACK;
 SELECT array_agg(DISTINCT kpr.divisor_friendly_partitions(n) ORDER BY kpr.divisor_friendly_partitions(n))
        AS divisor_friendly
 FROM generate_series(1, 300) AS n;
+-- ... and at the edges: up to 1 gives 1; 385 gives 480 (15 x 32); past
+-- 2^62, where doubling would overflow, 9 x 2^59; past the list, the number.
+SELECT n, kpr.divisor_friendly_partitions(n)
+FROM unnest(ARRAY[-5, 0, 1, 384, 385, 5000, 4611686018427387905, 9223372036854775807]) AS n;
 -- each mode on needs of 7, 13, 50 and 121 partitions, with 3 and 5 brokers
 -- and an unknown broker count:
 --   broker_multiple 3: 9, 15, 51, 123; 5: 10, 15, 50, 125;
