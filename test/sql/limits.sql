@@ -75,3 +75,21 @@ WHERE e.extname = 'kafka_partition_recommender' AND c.config = 'kpr.platform_lim
 -- The options take words; a blank platform is refused.
 CREATE SERVER blank_platform FOREIGN DATA WRAPPER kafka_partition_recommender
     OPTIONS (bootstrap_servers '127.0.0.1:9092', platform '');
+
+-- pg_dump keeps a row of one's own and the shipped rows once: a database
+-- with one is dumped and restored into another.
+CREATE DATABASE kpr_dump;
+CREATE DATABASE kpr_restore;
+\c kpr_dump
+SET client_min_messages = warning;
+CREATE EXTENSION kafka_partition_recommender;
+INSERT INTO kpr.platform_limits (platform, tier, limit_name, value, unit, source, as_of, provided_by)
+VALUES ('aws_msk', 'kafka.m5.large', 'replicas_per_broker', 1500, 'partition replicas per broker',
+        'our review', date '2026-12-01', 'platform team');
+\! pg_dump -d kpr_dump | psql -X -q -v ON_ERROR_STOP=1 -d kpr_restore >/dev/null && echo restored
+\c kpr_restore
+SELECT provided_by, count(*) AS limits FROM kpr.platform_limits GROUP BY provided_by ORDER BY provided_by;
+SELECT platform, tier, limit_name, value, source FROM kpr.platform_limits WHERE provided_by = 'platform team';
+\c contrib_regression
+DROP DATABASE kpr_dump;
+DROP DATABASE kpr_restore;
