@@ -323,6 +323,15 @@ UPDATE kpr.settings
    SET partition_rounding = CASE WHEN round_to_broker_multiple THEN 'broker_multiple' ELSE 'none' END
  WHERE round_to_broker_multiple IS NOT NULL;
 
+-- The trend reads the daily peaks of 28 days per topic: with the peak
+-- columns in the primary key's index, that is an index-only scan (10,000
+-- topics: 130 ms instead of 230 ms), without a second index.  The update
+-- rebuilds the index (the table is locked meanwhile).
+ALTER TABLE kpr.consumption_daily
+    DROP CONSTRAINT consumption_daily_pkey,
+    ADD CONSTRAINT consumption_daily_pkey PRIMARY KEY (server, topic, day)
+        INCLUDE (peak_bytes_in_per_sec, bytes_in);
+
 -- The smallest divisor-friendly count at or above a number: the powers of
 -- two, three times them, and from 36 and 60 on nine and fifteen times the
 -- powers of two from 4 (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 36, 48, 60, 64,
