@@ -21,7 +21,7 @@ DATA = sql/kafka_partition_recommender--0.1.0.sql sql/kafka_partition_recommende
 	sql/kafka_partition_recommender--0.1.5--0.1.6.sql
 PGFILEDESC = "kafka_partition_recommender - Kafka partition counts from measured traffic"
 
-REGRESS = install helpers secrets_watch fdw_validator model planning limits settings privileges \
+REGRESS = install helpers secrets_watch fdw_validator model planning limits changes settings privileges \
 	kafka_list_topics kafka_sample_topics kafka_faults metrics_confluent metrics_prometheus metrics_partitions collect cron \
 	collect_interrupted \
 	secrets upgrade workers_left

@@ -1075,3 +1075,85 @@ ALTER TABLE kpr.settings DROP COLUMN round_to_broker_multiple;
 
 -- kpr.server_load's new column, for the servers already collected
 SELECT kpr._refresh_server_load(NULL);
+
+-- From recommendation to change (issue 19, first part): per topic to
+-- increase, the statements that make the change in the tools operators use;
+-- per over-provisioned topic, the way back down (a new topic), never a
+-- decrease.  Nothing here runs anything.
+-- A word for a POSIX shell command line: as it is when it holds only
+-- characters no shell treats specially, else in single quotes.
+CREATE FUNCTION kpr._shell_word(word text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN word ~ '^[A-Za-z0-9._:,/=@+-]+$' THEN word
+            ELSE '''' || replace(word, '''', '''\''''') || ''''
+       END;
+COMMENT ON FUNCTION kpr._shell_word(text) IS 'A word for a POSIX shell command line: as it is when safe, else single-quoted.';
+GRANT EXECUTE ON FUNCTION kpr._shell_word(text) TO PUBLIC;
+
+CREATE VIEW kpr.partition_changes AS
+SELECT r.server,
+       r.topic,
+       r.action,
+       r.current_partitions,
+       r.recommended_partitions,
+       CASE WHEN r.keyed_share >= 0.5 THEN 'keyed'
+            WHEN r.keyed_share < 0.5 THEN 'keyless'
+            ELSE 'unknown'
+       END AS keyed,
+       CASE WHEN r.action <> 'increase' THEN NULL
+            WHEN r.keyed_share < 0.5
+            THEN format('most sampled records carry no key (%s%% keyed): adding partitions moves no key',
+                        round((100 * r.keyed_share)::numeric))
+            ELSE CASE WHEN r.keyed_share >= 0.5
+                      THEN format('its records carry keys (%s%% of those sampled)', round((100 * r.keyed_share)::numeric))
+                      ELSE 'whether its records carry keys is not known (only sampling sees them)'
+                 END
+                 || format(': a key''s partition is its hash modulo the partition count, so going from %s to %s partitions moves most keys; records of one key produced before and after the change can be read out of order. Let consumers that need per-key order drain the topic before producers see the new partitions, or accept it',
+                           r.current_partitions, r.recommended_partitions)
+       END AS keyed_warning,
+       CASE WHEN r.action = 'increase'
+            THEN format('kafka-topics.sh --bootstrap-server %s --command-config "${KAFKA_CLIENT_CONFIG:?the client properties file of the cluster}" --alter --topic %s --partitions %s',
+                        b.bootstrap_word, kpr._shell_word(r.topic),
+                        r.recommended_partitions)
+       END AS kafka_topics_command,
+       CASE WHEN r.action = 'increase'
+            THEN format(E'resource "confluent_kafka_topic" "%s" {\n  topic_name       = "%s"\n  partitions_count = %s\n  # kafka_cluster, rest_endpoint and credentials as in your configuration\n}',
+                        -- a resource name: letters, digits, _ and -, not starting with a digit
+                        regexp_replace(regexp_replace(r.topic, '[^A-Za-z0-9_-]', '_', 'g'), '^([0-9-])', 'topic_\1'),
+                        r.topic, r.recommended_partitions)
+       END AS terraform,
+       CASE WHEN r.action = 'increase'
+            THEN format(E'apiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: %s\n  labels:\n    strimzi.io/cluster: my-cluster  # the name of your Kafka resource\nspec:\n  topicName: %s\n  partitions: %s',
+                        -- a Kubernetes name: lower case, digits, - and ., alphanumeric at both ends
+                        btrim(lower(regexp_replace(r.topic, '[^A-Za-z0-9.-]', '-', 'g')), '.-'),
+                        r.topic, r.recommended_partitions)
+       END AS strimzi,
+       CASE WHEN r.action = 'over_provisioned'
+            THEN format('partitions cannot be removed: to go from %s to %s, create a new topic (kafka-topics.sh --bootstrap-server %s --command-config "${KAFKA_CLIENT_CONFIG:?the client properties file of the cluster}" --create --topic %s --partitions %s --replication-factor %s), move the producers to it, let the consumers drain %s, then move them and delete it. Or keep the %s: spare partitions cost the brokers memory, open files and longer leader elections, not throughput',
+                        r.current_partitions, r.recommended_partitions, b.bootstrap_word,
+                        kpr._shell_word(r.topic || '.v2'), r.recommended_partitions,
+                        coalesce(r.replication_factor, 3), r.topic, r.current_partitions)
+       END AS remediation
+FROM kpr.recommended_partitions r
+-- the server's bootstrap servers; a placeholder the shell insists on where
+-- the server is gone
+CROSS JOIN LATERAL (
+    SELECT coalesce((SELECT kpr._shell_word(o.option_value)
+                     FROM pg_catalog.pg_foreign_server s, pg_catalog.pg_options_to_table(s.srvoptions) o
+                     WHERE s.srvname = r.server AND o.option_name = 'bootstrap_servers'),
+                    '"${KAFKA_BOOTSTRAP_SERVERS:?the cluster''s bootstrap servers}"') AS bootstrap_word
+) b
+WHERE r.action IN ('increase', 'over_provisioned');
+COMMENT ON VIEW kpr.partition_changes IS 'Per topic of kpr.recommended_partitions to increase, the statements that make the change (kafka-topics.sh, Terraform''s Confluent provider, a Strimzi KafkaTopic) and what it does to keyed records; per over-provisioned topic, the way down (a new topic), never a decrease.  Prints, runs nothing; no secret in it.';
+COMMENT ON COLUMN kpr.partition_changes.server IS 'Foreign server name of the cluster.';
+COMMENT ON COLUMN kpr.partition_changes.topic IS 'Topic name.';
+COMMENT ON COLUMN kpr.partition_changes.action IS 'increase or over_provisioned, as kpr.recommended_partitions says.';
+COMMENT ON COLUMN kpr.partition_changes.current_partitions IS 'Partitions now.';
+COMMENT ON COLUMN kpr.partition_changes.recommended_partitions IS 'Partitions recommended.';
+COMMENT ON COLUMN kpr.partition_changes.keyed IS 'keyed or keyless (at least half, or fewer, of the records sampling read carry a key), or unknown (no sample: metrics sources cannot tell).';
+COMMENT ON COLUMN kpr.partition_changes.keyed_warning IS 'For an increase: what it does to keys (each key moves to the partition of its hash modulo the new count, so per-key order breaks across the change), or that no key moves.';
+COMMENT ON COLUMN kpr.partition_changes.kafka_topics_command IS 'For an increase: the kafka-topics.sh command, with the server''s bootstrap servers and the client properties file from the environment variable KAFKA_CLIENT_CONFIG (the shell refuses to run it without).';
+COMMENT ON COLUMN kpr.partition_changes.terraform IS 'For an increase: the confluent_kafka_topic resource of Confluent''s Terraform provider with the new partitions_count (the provider increases it in place).';
+COMMENT ON COLUMN kpr.partition_changes.strimzi IS 'For an increase: a Strimzi KafkaTopic with the new partitions (set the strimzi.io/cluster label to your Kafka resource).';
+COMMENT ON COLUMN kpr.partition_changes.remediation IS 'For an over-provisioned topic: how to get fewer partitions (a new topic and a migration), since they cannot be removed.';

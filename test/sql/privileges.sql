@@ -11,6 +11,7 @@ CREATE ROLE regress_kpr_operator;
 -- The grants README.md documents for a reporting role.
 GRANT USAGE ON SCHEMA kpr TO regress_kpr_reporter;
 GRANT SELECT ON kpr.recommended_partitions TO regress_kpr_reporter;
+GRANT SELECT ON kpr.partition_changes TO regress_kpr_reporter;
 
 -- ... and for an operator who registers clusters and tunes settings.
 GRANT USAGE ON FOREIGN DATA WRAPPER kafka_partition_recommender TO regress_kpr_operator;
@@ -67,6 +68,7 @@ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'kafka_partitio
 -- read directly: the view runs with its owner's rights) and nothing else.
 SET ROLE regress_kpr_reporter;
 SELECT server, topic, recommended_partitions, action, reason FROM kpr.recommended_partitions;
+SELECT server, topic, action, remediation IS NOT NULL AS has_remediation FROM kpr.partition_changes;
 SELECT count(*) FROM kpr.consumption_daily;
 SELECT count(*) FROM kpr.settings;
 UPDATE kpr.settings SET throughput_factor = 10;
