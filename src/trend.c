@@ -70,13 +70,13 @@ kpr_trend_accum(PG_FUNCTION_ARGS)
 		points->x = MemoryContextAlloc(aggregate_context, points->capacity * sizeof(double));
 		points->y = MemoryContextAlloc(aggregate_context, points->capacity * sizeof(double));
 	}
+	else if (points->count >= MAX_TREND_POINTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("kpr.theil_sen fits at most %d points", MAX_TREND_POINTS),
+				 errhint("Fit fewer points: ten years of days are 3,653 points.")));
 	else if (points->count == points->capacity)
 	{
-		if (points->count >= MAX_TREND_POINTS)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("kpr.theil_sen fits at most %d points", MAX_TREND_POINTS),
-					 errhint("Fit fewer points: ten years of days are 3,653 points.")));
 		points->capacity *= 2;
 		points->x = repalloc(points->x, points->capacity * sizeof(double));
 		points->y = repalloc(points->y, points->capacity * sizeof(double));

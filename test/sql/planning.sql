@@ -169,6 +169,9 @@ FROM (VALUES (0, 0), (1, 2), (2, 1), (3, 5), (4, 4), (5, NULL), (NULL, 9)) AS p(
 SELECT (kpr.theil_sen(x, y)).* FROM (VALUES (1, 2), (1, 3)) AS p(x, y);
 SELECT kpr.theil_sen(x, y) IS NULL AS no_rows FROM (VALUES (1.0, 2.0)) AS p(x, y) WHERE false;
 SELECT kpr.theil_sen(x, y) FROM (VALUES (1, 2), ('infinity'::float8, 3)) AS p(x, y);
+-- 4,000 points fit; one more is refused (its pair slopes would need 64 MB)
+SELECT (kpr.theil_sen(g, 2 * g)).slope FROM generate_series(1, 4000) AS g;
+SELECT (kpr.theil_sen(g, 2 * g)).slope FROM generate_series(1, 4001) AS g;
 -- as a window function, over a growing frame
 SELECT x, (kpr.theil_sen(x, y) OVER (ORDER BY x)).slope
 FROM (VALUES (0, 0), (1, 2), (2, 1), (3, 5), (4, 4)) AS p(x, y) ORDER BY x;
