@@ -27,7 +27,7 @@ REGRESS = install helpers secrets_watch fdw_validator model planning limits chan
 	secrets upgrade workers_left
 REGRESS_OPTS = --inputdir=test --outputdir=test
 # against the real Kafka broker of test/fixtures/kafka_broker
-INTEGRATION = integration_broker integration_prometheus integration_consumer_groups
+INTEGRATION = integration_broker integration_prometheus integration_consumer_groups integration_changes
 
 EXTRA_CLEAN = test/results test/regression.diffs test/regression.out
 
