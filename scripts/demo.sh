@@ -7,7 +7,7 @@
 #      and a local Prometheus (Debian's) backfilled with 35 days of the JMX
 #      exporter's series for them (scripts/demo_history.py: MiB/s rates with
 #      a daily cycle, growing, flat and shrinking topics, a spike, a hot
-#      partition, a new topic);
+#      partition);
 #   4. in a throwaway PostgreSQL 15 (pg_virtualenv): CREATE EXTENSION, a
 #      server "demo" (the cluster for the topics, Prometheus for the traffic)
 #      and a user mapping, kpr.collect('demo', 35), and prints the run and
