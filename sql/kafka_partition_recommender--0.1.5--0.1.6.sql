@@ -344,16 +344,30 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION kpr.divisor_friendly_partitions(bigint) IS 'The smallest count at or above the argument in the list 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 36, 48, 60, 64, 72, 96, 120, 128, 144, 192, 240, ... (2^k, 3 x 2^k, and 9 x 2^k and 15 x 2^k for k >= 2): counts with many divisors, so consumer groups of many sizes split them evenly.';
 GRANT EXECUTE ON FUNCTION kpr.divisor_friendly_partitions(bigint) TO PUBLIC;
 
+-- The rounding that applies on a cluster of the given brokers: without a
+-- broker count there is no broker multiple, and the divisor-friendly part
+-- still applies.  The view names it in decided_by and reason.
+CREATE FUNCTION kpr._rounding_in_force(rounding text, brokers integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN coalesce(brokers, 0) > 0 THEN rounding
+    WHEN rounding = 'divisor_friendly_broker_multiple' THEN 'divisor_friendly'
+    WHEN rounding = 'broker_multiple' THEN 'none'
+    ELSE rounding
+END;
+COMMENT ON FUNCTION kpr._rounding_in_force(text, integer) IS 'The partition_rounding that applies on a cluster of the given brokers (NULL: unknown): no broker multiple without a broker count.';
+GRANT EXECUTE ON FUNCTION kpr._rounding_in_force(text, integer) TO PUBLIC;
+
 CREATE FUNCTION kpr._round_partitions(needed bigint, rounding text, brokers integer)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-    WHEN rounding = 'broker_multiple' AND brokers > 0
+RETURN CASE kpr._rounding_in_force(rounding, brokers)
+    WHEN 'broker_multiple'
         THEN ceil(needed::numeric / brokers)::bigint * brokers
-    WHEN rounding = 'divisor_friendly_broker_multiple' AND brokers > 0
+    WHEN 'divisor_friendly_broker_multiple'
         THEN brokers * kpr.divisor_friendly_partitions(ceil(needed::numeric / brokers)::bigint)
-    -- without a broker count, the divisor-friendly part still applies
-    WHEN rounding IN ('divisor_friendly', 'divisor_friendly_broker_multiple')
+    WHEN 'divisor_friendly'
         THEN kpr.divisor_friendly_partitions(needed)
     ELSE needed
 END;
@@ -819,13 +833,7 @@ rounded AS (
         FROM (
             SELECT greatest(s.by_throughput, s.horizon_by_throughput, s.min_partitions) AS at_least_min,
                    greatest(s.by_throughput, s.min_partitions) AS needed_today,
-                   -- the rounding that applies (no broker multiple without a broker count)
-                   CASE WHEN s.partition_rounding = 'divisor_friendly_broker_multiple'
-                             AND s.broker_count IS NULL THEN 'divisor_friendly'
-                        WHEN s.partition_rounding = 'broker_multiple'
-                             AND s.broker_count IS NULL THEN 'none'
-                        ELSE s.partition_rounding
-                   END AS rounding_applied
+                   kpr._rounding_in_force(s.partition_rounding, s.broker_count) AS rounding_applied
         ) x
         OFFSET 0
     ) r
@@ -1091,21 +1099,46 @@ RETURN CASE WHEN word ~ '^[A-Za-z0-9._:,/=@+-]+$' THEN word
 COMMENT ON FUNCTION kpr._shell_word(text) IS 'A word for a POSIX shell command line: as it is when safe, else single-quoted.';
 GRANT EXECUTE ON FUNCTION kpr._shell_word(text) TO PUBLIC;
 
+-- Whether a topic's records carry keys, from the share of sampled records
+-- that do: keyed from half on, keyless below, unknown without a sample.
+CREATE FUNCTION kpr._keyed(keyed_share double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN keyed_share >= 0.5 THEN 'keyed'
+            WHEN keyed_share < 0.5 THEN 'keyless'
+            ELSE 'unknown'
+       END;
+COMMENT ON FUNCTION kpr._keyed(double precision) IS 'keyed (at least half of the sampled records carry a key), keyless, or unknown (NULL: no sample).';
+GRANT EXECUTE ON FUNCTION kpr._keyed(double precision) TO PUBLIC;
+
+-- the hot-partition advice decides on keys by the same rule
+CREATE OR REPLACE FUNCTION kpr._hot_partition_advice(keyed_share double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE kpr._keyed(keyed_share)
+    WHEN 'keyed'
+        THEN 'its records carry keys (' || round((100 * keyed_share)::numeric) || '% of those sampled), and adding partitions does not move a key: salt or re-key the hot key, or accept what one consumer can read'
+    WHEN 'keyless'
+        THEN CASE WHEN keyed_share = 0
+                  THEN 'its records carry no key, so more partitions do spread them; check that the producer''s partitioner spreads keyless records'
+                  ELSE 'most of its records carry no key (' || round((100 * (1 - keyed_share))::numeric) || '% of those sampled), so more partitions do spread them; check that the producer''s partitioner spreads keyless records'
+             END
+    ELSE 'if its traffic is keyed, adding partitions does not relieve it: salt or re-key the hot key, or accept what one consumer can read'
+END;
+
 CREATE VIEW kpr.partition_changes AS
 SELECT r.server,
        r.topic,
        r.action,
        r.current_partitions,
        r.recommended_partitions,
-       CASE WHEN r.keyed_share >= 0.5 THEN 'keyed'
-            WHEN r.keyed_share < 0.5 THEN 'keyless'
-            ELSE 'unknown'
-       END AS keyed,
+       k.keyed,
        CASE WHEN r.action <> 'increase' THEN NULL
-            WHEN r.keyed_share < 0.5
+            WHEN k.keyed = 'keyless'
             THEN format('most sampled records carry no key (%s%% keyed): adding partitions moves no key',
                         round((100 * r.keyed_share)::numeric))
-            ELSE CASE WHEN r.keyed_share >= 0.5
+            ELSE CASE k.keyed
+                      WHEN 'keyed'
                       THEN format('its records carry keys (%s%% of those sampled)', round((100 * r.keyed_share)::numeric))
                       ELSE 'whether its records carry keys is not known (only sampling sees them)'
                  END
@@ -1113,8 +1146,8 @@ SELECT r.server,
                            r.current_partitions, r.recommended_partitions)
        END AS keyed_warning,
        CASE WHEN r.action = 'increase'
-            THEN format('kafka-topics.sh --bootstrap-server %s --command-config "${KAFKA_CLIENT_CONFIG:?the client properties file of the cluster}" --alter --topic %s --partitions %s',
-                        b.bootstrap_word, kpr._shell_word(r.topic),
+            THEN format('kafka-topics.sh --bootstrap-server %s --command-config %s --alter --topic %s --partitions %s',
+                        b.bootstrap_word, b.client_config_word, kpr._shell_word(r.topic),
                         r.recommended_partitions)
        END AS kafka_topics_command,
        CASE WHEN r.action = 'increase'
@@ -1130,20 +1163,23 @@ SELECT r.server,
                         r.topic, r.recommended_partitions)
        END AS strimzi,
        CASE WHEN r.action = 'over_provisioned'
-            THEN format('partitions cannot be removed: to go from %s to %s, create a new topic (kafka-topics.sh --bootstrap-server %s --command-config "${KAFKA_CLIENT_CONFIG:?the client properties file of the cluster}" --create --topic %s --partitions %s --replication-factor %s), move the producers to it, let the consumers drain %s, then move them and delete it. Or keep the %s: spare partitions cost the brokers memory, open files and longer leader elections, not throughput',
-                        r.current_partitions, r.recommended_partitions, b.bootstrap_word,
+            THEN format('partitions cannot be removed: to go from %s to %s, create a new topic (kafka-topics.sh --bootstrap-server %s --command-config %s --create --topic %s --partitions %s --replication-factor %s), move the producers to it, let the consumers drain %s, then move them and delete it. Or keep the %s: spare partitions cost the brokers memory, open files and longer leader elections, not throughput',
+                        r.current_partitions, r.recommended_partitions, b.bootstrap_word, b.client_config_word,
                         kpr._shell_word(r.topic || '.v2'), r.recommended_partitions,
                         coalesce(r.replication_factor, 3), r.topic, r.current_partitions)
        END AS remediation
 FROM kpr.recommended_partitions r
--- the server's bootstrap servers; a placeholder the shell insists on where
--- the server is gone
+-- the server's bootstrap servers (a placeholder the shell insists on where
+-- the server is gone), and the client properties file, always a placeholder:
+-- no secret in a statement
 CROSS JOIN LATERAL (
     SELECT coalesce((SELECT kpr._shell_word(o.option_value)
                      FROM pg_catalog.pg_foreign_server s, pg_catalog.pg_options_to_table(s.srvoptions) o
                      WHERE s.srvname = r.server AND o.option_name = 'bootstrap_servers'),
-                    '"${KAFKA_BOOTSTRAP_SERVERS:?the cluster''s bootstrap servers}"') AS bootstrap_word
+                    '"${KAFKA_BOOTSTRAP_SERVERS:?the cluster''s bootstrap servers}"') AS bootstrap_word,
+           '"${KAFKA_CLIENT_CONFIG:?the client properties file of the cluster}"' AS client_config_word
 ) b
+CROSS JOIN LATERAL (SELECT kpr._keyed(r.keyed_share) AS keyed) k
 WHERE r.action IN ('increase', 'over_provisioned');
 COMMENT ON VIEW kpr.partition_changes IS 'Per topic of kpr.recommended_partitions to increase, the statements that make the change (kafka-topics.sh, Terraform''s Confluent provider, a Strimzi KafkaTopic) and what it does to keyed records; per over-provisioned topic, the way down (a new topic), never a decrease.  Prints, runs nothing; no secret in it.';
 COMMENT ON COLUMN kpr.partition_changes.server IS 'Foreign server name of the cluster.';
